@@ -1,0 +1,39 @@
+# Third-party packages, all from Debian 12.
+find_package(Threads REQUIRED)
+find_package(ZLIB REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(fmt REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(RapidJSON REQUIRED)
+if(NOT TARGET RapidJSON::RapidJSON)
+  add_library(RapidJSON::RapidJSON INTERFACE IMPORTED)
+  set_target_properties(RapidJSON::RapidJSON PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${RapidJSON_INCLUDE_DIRS}")
+endif()
+
+# ONNX's CMake package needs protobuf found first; Debian builds it with ONNX_ML=1.
+find_package(Protobuf REQUIRED)
+find_package(ONNX REQUIRED)
+if(NOT TARGET reco_onnx_proto)
+  add_library(reco_onnx_proto INTERFACE)
+  target_link_libraries(reco_onnx_proto INTERFACE onnx onnx_proto protobuf::libprotobuf)
+  target_compile_definitions(reco_onnx_proto INTERFACE ONNX_ML=1 ONNX_NAMESPACE=onnx)
+endif()
+
+# oneDNN's CMake config insists on OpenCL (Debian builds its GPU runtime); we only use the CPU engine,
+# so locate the library and header directly.
+find_library(DNNL_LIBRARY dnnl REQUIRED)
+find_path(DNNL_INCLUDE_DIR oneapi/dnnl/dnnl.hpp REQUIRED)
+add_library(reco_dnnl INTERFACE)
+target_link_libraries(reco_dnnl INTERFACE ${DNNL_LIBRARY})
+target_include_directories(reco_dnnl SYSTEM INTERFACE ${DNNL_INCLUDE_DIR})
+
+if(RECO_WITH_TORCH)
+  find_package(Torch REQUIRED)
+endif()
+
+if(RECO_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(RECO_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+endif()
