@@ -1,0 +1,24 @@
+// SimpleNN: the tutorial MLP classifier, 784 -> 128 -> ReLU -> 64 -> ReLU -> 10 logits.
+// Input: [B, 784] floats (or [B, 1, 28, 28], flattened in forward). Output: [B, 10] logits.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/pimpl.h>
+
+namespace reco::nn {
+
+struct SimpleNNImpl : torch::nn::Module {
+  static constexpr int64_t kInputSize = 784;
+  static constexpr int64_t kHidden1 = 128;
+  static constexpr int64_t kHidden2 = 64;
+  static constexpr int64_t kNumClasses = 10;
+
+  SimpleNNImpl();
+  torch::Tensor forward(torch::Tensor x);
+
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr}, fc3{nullptr};
+};
+TORCH_MODULE(SimpleNN);
+
+}  // namespace reco::nn
