@@ -90,8 +90,14 @@ void ShuffledBatches::StartEpoch() {
   if (!shuffle_) return;
   auto gen = at::make_generator<at::CPUGeneratorImpl>(seed_ + static_cast<uint64_t>(epoch_++));
   const auto perm = torch::randperm(n_, gen, torch::kInt64);
-  xs_ = x_.index_select(0, perm);
-  ys_ = y_.index_select(0, perm);
+  // Permute into buffers kept across epochs: a fresh 188 MB tensor per epoch would be mmapped and
+  // page-faulted in anew every time.
+  if (xs_.is_same(x_)) {
+    xs_ = torch::empty_like(x_);
+    ys_ = torch::empty_like(y_);
+  }
+  torch::index_select_out(xs_, x_, 0, perm);
+  torch::index_select_out(ys_, y_, 0, perm);
 }
 
 std::pair<at::Tensor, at::Tensor> ShuffledBatches::Batch(int64_t i) const {
