@@ -64,11 +64,12 @@ GraphBuilder::GraphBuilder(std::string graph_name, int opset) : graph_name_(std:
   graph_.set_name(graph_name_);
 }
 
-void GraphBuilder::Reserve(const std::string& name) {
+void GraphBuilder::Define(const std::string& name, const std::string& what) {
   if (name.empty()) {
-    errors_.push_back("a tensor name is empty");
+    errors_.push_back(what + " has an empty name");
     return;
   }
+  if (!defined_.insert(name).second) errors_.push_back(what + " '" + name + "' is already defined elsewhere");
   names_.insert(name);
 }
 
@@ -101,8 +102,7 @@ onnx::ValueInfoProto GraphBuilder::MakeValueInfo(const std::string& name, ElemTy
 
 void GraphBuilder::AddInput(const std::string& name, ElemType type, const std::vector<Dim>& shape,
                             const std::string& doc) {
-  if (names_.count(name)) errors_.push_back("input '" + name + "' is declared twice or collides with another name");
-  Reserve(name);
+  Define(name, "input");
   auto vi = MakeValueInfo(name, type, shape);
   if (!doc.empty()) vi.set_doc_string(doc);
   *graph_.add_input() = std::move(vi);
@@ -122,8 +122,7 @@ void GraphBuilder::AddOutput(const std::string& name, ElemType type, const std::
 
 std::string GraphBuilder::AddInitializer(const std::string& name, std::span<const float> data,
                                          const std::vector<int64_t>& shape) {
-  if (names_.count(name)) errors_.push_back("initializer '" + name + "' collides with another tensor name");
-  Reserve(name);
+  Define(name, "initializer");
   if (NumElements(shape) != static_cast<int64_t>(data.size())) {
     errors_.push_back("initializer '" + name + "': shape " + ShapeString(shape) + " needs " +
                       std::to_string(NumElements(shape)) + " values, got " + std::to_string(data.size()));
@@ -138,8 +137,7 @@ std::string GraphBuilder::AddInitializer(const std::string& name, std::span<cons
 
 std::string GraphBuilder::AddInitializer(const std::string& name, std::span<const int64_t> data,
                                          const std::vector<int64_t>& shape) {
-  if (names_.count(name)) errors_.push_back("initializer '" + name + "' collides with another tensor name");
-  Reserve(name);
+  Define(name, "initializer");
   if (NumElements(shape) != static_cast<int64_t>(data.size())) {
     errors_.push_back("initializer '" + name + "': shape " + ShapeString(shape) + " needs " +
                       std::to_string(NumElements(shape)) + " values, got " + std::to_string(data.size()));
@@ -161,9 +159,7 @@ std::string GraphBuilder::AddNode(const std::string& op_type, const std::vector<
   node->set_name(name.empty() ? op_type + "_" + std::to_string(graph_.node_size() - 1) : name);
   for (const auto& in : inputs) node->add_input(in);
   for (const auto& out : outputs) {
-    if (names_.count(out)) errors_.push_back("node '" + node->name() + "' (" + op_type + "): output '" + out +
-                                             "' is already produced or declared elsewhere");
-    Reserve(out);
+    Define(out, "node '" + node->name() + "' (" + op_type + "): output");
     node->add_output(out);
   }
   for (const auto& [key, value] : attrs) {

@@ -92,7 +92,8 @@ class GraphBuilder {
 
  private:
   onnx::ValueInfoProto MakeValueInfo(const std::string& name, ElemType type, const std::vector<Dim>& shape);
-  void Reserve(const std::string& name);
+  // Records a definition of `name`; a second definition is an error reported by Build().
+  void Define(const std::string& name, const std::string& what);
 
   std::string graph_name_;
   int opset_;
@@ -100,7 +101,8 @@ class GraphBuilder {
   std::string doc_;
   onnx::GraphProto graph_;
   std::map<std::string, std::string> metadata_;
-  std::set<std::string> names_;       // every tensor name in use
+  std::set<std::string> names_;       // every tensor name in use or handed out by UniqueName
+  std::set<std::string> defined_;     // names with a definition: graph inputs, initializers, node outputs
   std::map<std::string, int> next_;   // per-prefix counters for UniqueName
   std::vector<std::string> errors_;   // problems found while adding; reported by Build()
 };
