@@ -40,3 +40,46 @@ function(reco_add_test name)
   set_tests_properties(${name} PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}"
                        ENVIRONMENT "RECO_BIN_DIR=${CMAKE_BINARY_DIR}/bin;RECO_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
 endfunction()
+
+# reco_add_proto_library(NAME PROTOS a.proto... [GRPC] [DEPS ...])
+#   Compiles .proto files (paths relative to the current source dir) into a static library. The proto root is
+#   ${PROJECT_SOURCE_DIR}/src, so a file src/serving/proto/x.proto is imported as "serving/proto/x.proto" and its
+#   generated header is included as "serving/proto/x.pb.h". GRPC also runs grpc_cpp_plugin (x.grpc.pb.h) and
+#   links gRPC::grpc++. DEPS are other proto libraries whose .proto files these import.
+function(reco_add_proto_library name)
+  cmake_parse_arguments(ARG "GRPC" "" "PROTOS;DEPS" ${ARGN})
+  set(proto_root ${PROJECT_SOURCE_DIR}/src)
+  set(out_root ${CMAKE_BINARY_DIR}/proto_gen)
+  set(srcs)
+  foreach(proto ${ARG_PROTOS})
+    get_filename_component(abs ${proto} ABSOLUTE)
+    file(RELATIVE_PATH rel ${proto_root} ${abs})
+    string(REGEX REPLACE "\\.proto$" "" stem ${rel})
+    set(outs ${out_root}/${stem}.pb.cc ${out_root}/${stem}.pb.h)
+    set(plugin_args)
+    set(plugin_deps)
+    if(ARG_GRPC)
+      find_program(RECO_GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
+      list(APPEND outs ${out_root}/${stem}.grpc.pb.cc ${out_root}/${stem}.grpc.pb.h)
+      set(plugin_args --grpc_out=${out_root} --plugin=protoc-gen-grpc=${RECO_GRPC_CPP_PLUGIN})
+      set(plugin_deps ${RECO_GRPC_CPP_PLUGIN})
+    endif()
+    add_custom_command(
+      OUTPUT ${outs}
+      COMMAND ${CMAKE_COMMAND} -E make_directory ${out_root}
+      COMMAND protobuf::protoc --proto_path=${proto_root} --cpp_out=${out_root} ${plugin_args} ${abs}
+      DEPENDS ${abs} protobuf::protoc ${plugin_deps}
+      COMMENT "protoc ${rel}"
+      VERBATIM)
+    list(FILTER outs INCLUDE REGEX "\\.cc$")
+    list(APPEND srcs ${outs})
+  endforeach()
+  add_library(${name} STATIC ${srcs})
+  target_include_directories(${name} PUBLIC ${out_root})
+  target_link_libraries(${name} PUBLIC protobuf::libprotobuf ${ARG_DEPS})
+  if(ARG_GRPC)
+    target_link_libraries(${name} PUBLIC gRPC::grpc++)
+  endif()
+  # Generated code is not ours to lint.
+  target_compile_options(${name} PRIVATE -w)
+endfunction()
