@@ -63,6 +63,10 @@ def main():
     y_train = torch.from_numpy(read_idx(find(args.data, "train", "labels-idx1-ubyte")).astype(np.int64))
     x_test = torch.from_numpy(read_idx(find(args.data, "t10k", "images-idx3-ubyte")).copy()).float().div_(255).unsqueeze(1)
     y_test = torch.from_numpy(read_idx(find(args.data, "t10k", "labels-idx1-ubyte")).astype(np.int64))
+    # Standardise with the training set's statistics, as reco's models do inside forward().
+    mean, std = x_train.mean(), x_train.std()
+    x_train = (x_train - mean) / std
+    x_test = (x_test - mean) / std
     # The standard tutorial pipeline: a TensorDataset with a shuffling DataLoader.
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x_train, y_train),
                                          batch_size=args.batch_size, shuffle=True)

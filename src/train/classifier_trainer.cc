@@ -74,6 +74,12 @@ StatusOr<ClassifierTrainReport> TrainClassifier(const ClassifierTrainConfig& con
     FusedAdam optimizer(model.ptr()->parameters(), torch::optim::AdamOptions(config.lr));
 
     CheckpointInfo info{config.model, 0, train.class_names};
+    {
+      // Standardise inputs inside the model (buffers saved with the weights); a resumed checkpoint overrides.
+      torch::NoGradGuard no_grad;
+      model.ptr()->named_buffers()["input_mean"].fill_(train.images.mean().item<float>());
+      model.ptr()->named_buffers()["input_std"].fill_(train.images.std().item<float>());
+    }
     if (!config.resume.empty()) {
       ASSIGN_OR_RETURN(CheckpointInfo resumed, ReadCheckpointInfo(config.resume));
       if (resumed.kind != config.model) {
