@@ -13,6 +13,8 @@ endif()
 # ONNX's CMake package needs protobuf found first; Debian builds it with ONNX_ML=1.
 find_package(Protobuf REQUIRED)
 find_package(ONNX REQUIRED)
+# gRPC (Debian's CMake package): gRPC::grpc++, gRPC::grpc++_reflection, grpc_cpp_plugin.
+find_package(gRPC CONFIG REQUIRED)
 if(NOT TARGET reco_onnx_proto)
   add_library(reco_onnx_proto INTERFACE)
   target_link_libraries(reco_onnx_proto INTERFACE onnx onnx_proto protobuf::libprotobuf)

@@ -41,14 +41,19 @@ function(reco_add_test name)
                        ENVIRONMENT "RECO_BIN_DIR=${CMAKE_BINARY_DIR}/bin;RECO_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
 endfunction()
 
-# reco_add_proto_library(NAME PROTOS a.proto... [GRPC] [DEPS ...])
+# reco_add_proto_library(NAME PROTOS a.proto... [GRPC] [ROOT dir] [DEPS ...])
 #   Compiles .proto files (paths relative to the current source dir) into a static library. The proto root is
 #   ${PROJECT_SOURCE_DIR}/src, so a file src/serving/proto/x.proto is imported as "serving/proto/x.proto" and its
 #   generated header is included as "serving/proto/x.pb.h". GRPC also runs grpc_cpp_plugin (x.grpc.pb.h) and
 #   links gRPC::grpc++. DEPS are other proto libraries whose .proto files these import.
+#   ROOT (default ${PROJECT_SOURCE_DIR}/src) overrides the proto root for files that must keep foreign import
+#   paths (TF Serving's "tensorflow_serving/apis/predict.proto"); src/ stays on the import path after it.
 function(reco_add_proto_library name)
-  cmake_parse_arguments(ARG "GRPC" "" "PROTOS;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "GRPC" "ROOT" "PROTOS;DEPS" ${ARGN})
   set(proto_root ${PROJECT_SOURCE_DIR}/src)
+  if(ARG_ROOT)
+    get_filename_component(proto_root ${ARG_ROOT} ABSOLUTE)
+  endif()
   set(out_root ${CMAKE_BINARY_DIR}/proto_gen)
   set(srcs)
   foreach(proto ${ARG_PROTOS})
@@ -67,7 +72,8 @@ function(reco_add_proto_library name)
     add_custom_command(
       OUTPUT ${outs}
       COMMAND ${CMAKE_COMMAND} -E make_directory ${out_root}
-      COMMAND protobuf::protoc --proto_path=${proto_root} --cpp_out=${out_root} ${plugin_args} ${abs}
+      COMMAND protobuf::protoc --proto_path=${proto_root} --proto_path=${PROJECT_SOURCE_DIR}/src
+              --cpp_out=${out_root} ${plugin_args} ${abs}
       DEPENDS ${abs} protobuf::protoc ${plugin_deps}
       COMMENT "protoc ${rel}"
       VERBATIM)
