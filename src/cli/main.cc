@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
   reco::InitLogging();
   CLI::App app{"reco: train recommendation and classification models, export them to ONNX, run and serve them"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "reco 0.1.0");
+  app.set_version_flag("--version", "reco 0.1.0\n");
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")->capture_default_str();
 
@@ -30,6 +30,15 @@ int main(int argc, char** argv) {
   for (auto& spec : registry) {
     CLI::App* sub = app.add_subcommand(spec.name, spec.description);
     runs.emplace_back(sub, spec.setup(*sub));
+  }
+  // CLI11 reports an unknown subcommand as a missing one; name it instead.
+  const bool known = argc > 1 && std::any_of(registry.begin(), registry.end(),
+                                              [&](const auto& spec) { return spec.name == argv[1]; });
+  if (argc > 1 && argv[1][0] != '-' && !known) {
+    std::string names;
+    for (const auto& spec : registry) names += (names.empty() ? "" : ", ") + spec.name;
+    std::fprintf(stderr, "reco: unknown command '%s' (commands: %s)\n", argv[1], names.c_str());
+    return 2;
   }
   try {
     app.parse(argc, argv);
