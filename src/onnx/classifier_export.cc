@@ -24,6 +24,30 @@ void SetCommonMetadata(GraphBuilder& b, const std::string& kind, const ExportOpt
   b.SetModelVersion(options.model_version);
 }
 
+// The classifiers standardise their input inside forward() with scalar buffers input_mean/input_std (set by the
+// trainer). Emit (x - mean) / std exactly as torch computes it; skip it while the buffers are the identity.
+// Looked up by name so models saved before the buffers existed still export.
+StatusOr<std::string> EmitInputStandardisation(GraphBuilder& b, const torch::nn::Module& model, const std::string& x) {
+  const auto buffers = model.named_buffers(/*recurse=*/false);
+  const torch::Tensor* mean = buffers.find("input_mean");
+  const torch::Tensor* stdev = buffers.find("input_std");
+  if (mean == nullptr || stdev == nullptr) return x;
+  if (mean->numel() != 1 || stdev->numel() != 1) {
+    return InvalidArgumentError("input_mean/input_std must be scalars, got " + std::to_string(mean->numel()) +
+                                " and " + std::to_string(stdev->numel()) + " values");
+  }
+  if (mean->item<float>() == 0.0f && stdev->item<float>() == 1.0f) return x;
+  b.SetMetadata("reco.input_standardisation", "(x - " + std::to_string(mean->item<float>()) + ") / " +
+                                                  std::to_string(stdev->item<float>()) + ", inside the graph");
+  RETURN_IF_ERROR(AddTensorInitializer(b, "input_mean", mean->reshape({})));
+  RETURN_IF_ERROR(AddTensorInitializer(b, "input_std", stdev->reshape({})));
+  const std::string centred = b.UniqueName("input_centred");
+  b.AddNode("Sub", {x, "input_mean"}, {centred}, {}, "standardise/Sub");
+  const std::string scaled = b.UniqueName("input_standardised");
+  b.AddNode("Div", {centred, "input_std"}, {scaled}, {}, "standardise/Div");
+  return scaled;
+}
+
 }  // namespace
 
 StatusOr<onnx::ModelProto> ExportSimpleNN(const nn::SimpleNNImpl& model, const ExportOptions& options) {
@@ -42,6 +66,7 @@ StatusOr<onnx::ModelProto> ExportSimpleNN(const nn::SimpleNNImpl& model, const E
     b.SetMetadata(kMetaInputLayout, "flat [batch_size,784], row-major 28x28");
   }
   b.SetMetadata(kMetaInputSemantics, "input: grayscale image pixels in [0,1]; logits: unnormalised class scores");
+  ASSIGN_OR_RETURN(x, EmitInputStandardisation(b, model, x));
   ASSIGN_OR_RETURN(x, EmitLinear(b, x, *model.fc1, "fc1"));
   x = EmitUnary(b, "Relu", x, "relu1");
   ASSIGN_OR_RETURN(x, EmitLinear(b, x, *model.fc2, "fc2"));
@@ -60,6 +85,7 @@ StatusOr<onnx::ModelProto> ExportSmallCNN(const nn::SmallCNNImpl& model, const E
   b.SetMetadata(kMetaInputLayout, "NCHW [batch_size,1,28,28]");
   b.SetMetadata(kMetaInputSemantics, "input: grayscale image pixels in [0,1]; logits: unnormalised class scores");
   std::string x = kInput;
+  ASSIGN_OR_RETURN(x, EmitInputStandardisation(b, model, x));
   ASSIGN_OR_RETURN(x, EmitConv2d(b, x, *model.conv1, "conv1"));
   x = EmitUnary(b, "Relu", x, "relu1");
   x = EmitMaxPool2d(b, x, /*kernel=*/2, /*stride=*/2, "pool1");

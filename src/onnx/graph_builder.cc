@@ -174,6 +174,14 @@ StatusOr<onnx::ModelProto> GraphBuilder::Build() const {
   if (std::endian::native != std::endian::little) {
     return UnimplementedError("ONNX raw_data is little-endian; exporting on a big-endian host is not supported");
   }
+  // reco's engine implements opsets 13..17 (13 moved ReduceSum/Squeeze/Unsqueeze axes to inputs); above that,
+  // the linked ONNX library itself has no schemas to check against.
+  const int max_opset = onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map().at("").second;
+  if (opset_ < kMinOpset || opset_ > max_opset) {
+    return InvalidArgumentError("graph '" + graph_name_ + "': opset " + std::to_string(opset_) +
+                                " is not supported (reco exports opsets " + std::to_string(kMinOpset) + ".." +
+                                std::to_string(max_opset) + ")");
+  }
   if (!errors_.empty()) {
     std::string msg = "graph '" + graph_name_ + "' is malformed: " + errors_.front();
     if (errors_.size() > 1) msg += " (and " + std::to_string(errors_.size() - 1) + " more)";

@@ -28,6 +28,8 @@ namespace reco::onnx_export {
 inline constexpr const char* kBatchDim = "batch_size";
 // Python torch 1.13 emits opset 14 by default; matching it keeps our models and theirs interchangeable.
 inline constexpr int kDefaultOpset = 14;
+// The oldest opset reco exports (and its engine runs); the newest is what the linked ONNX library knows (17).
+inline constexpr int kMinOpset = 13;
 inline constexpr const char* kProducerName = "reco";
 
 // One dimension of a declared input/output shape: a fixed size, or a named symbolic dimension.
