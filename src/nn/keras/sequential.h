@@ -123,8 +123,10 @@ class Sequential {
   const LossSpec& loss() const;
   const Metrics& metrics() const;
 
- private:
+  // Defined in nn/keras/internal.h; named here only so the implementation files can share it.
   struct Impl;
+
+ private:
   std::unique_ptr<Impl> impl_;
 };
 
