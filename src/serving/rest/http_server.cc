@@ -1,0 +1,227 @@
+#include "serving/rest/http_server.h"
+
+#include <zlib.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "core/logging.h"
+#include "serving/http_status.h"
+
+namespace reco::serving::rest {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+// Inflates a gzip (or zlib) body into `out`, failing with 413 past `limit` bytes.
+Status Gunzip(const std::string& in, int64_t limit, std::string* out) {
+  z_stream zs{};
+  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) return InternalError("inflateInit2 failed");
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  out->clear();
+  char chunk[16384];
+  int rc = Z_OK;
+  while (rc != Z_STREAM_END) {
+    zs.next_out = reinterpret_cast<Bytef*>(chunk);
+    zs.avail_out = sizeof(chunk);
+    rc = inflate(&zs, Z_NO_FLUSH);
+    if (rc != Z_OK && rc != Z_STREAM_END) {
+      inflateEnd(&zs);
+      return InvalidArgumentError(fmt::format("request body is not valid gzip ({})", zs.msg ? zs.msg : "truncated"));
+    }
+    out->append(chunk, sizeof(chunk) - zs.avail_out);
+    if (static_cast<int64_t>(out->size()) > limit) {
+      inflateEnd(&zs);
+      return PayloadTooLargeError(fmt::format("the gzip body inflates to more than {} bytes", limit));
+    }
+    if (rc == Z_OK && zs.avail_in == 0 && zs.avail_out != 0) {
+      inflateEnd(&zs);
+      return InvalidArgumentError("request body is truncated gzip");
+    }
+  }
+  inflateEnd(&zs);
+  return Status::Ok();
+}
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(tcp::socket socket, const HttpServerOptions& options, const RestHandler* handler)
+      : stream_(std::move(socket)), options_(options), handler_(handler) {}
+
+  void Start() {
+    asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&Connection::Read, shared_from_this()));
+  }
+
+ private:
+  void Read() {
+    parser_.emplace();
+    parser_->body_limit(static_cast<std::uint64_t>(options_.max_request_bytes));
+    parser_->header_limit(64 * 1024);
+    stream_.expires_after(std::chrono::milliseconds(options_.request_timeout_ms));
+    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Connection::OnRead, shared_from_this()));
+  }
+
+  void OnRead(beast::error_code ec, std::size_t) {
+    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted || ec == beast::error::timeout ||
+        ec == asio::error::connection_reset || ec == asio::error::eof) {
+      return Close();
+    }
+    if (ec == http::error::body_limit) {
+      return SendError(PayloadTooLargeError(fmt::format("the body exceeds --max_request_bytes={}",
+                                                        options_.max_request_bytes)), /*keep_alive=*/false);
+    }
+    if (ec) return SendError(InvalidArgumentError(fmt::format("malformed HTTP request: {}", ec.message())), false);
+
+    http::request<http::string_body>& req = parser_->get();
+    const bool keep_alive = req.keep_alive();
+    std::string* body = &req.body();
+    auto encoding = req.find(http::field::content_encoding);
+    if (encoding != req.end()) {
+      const beast::string_view value = encoding->value();
+      if (beast::iequals(value, "gzip") || beast::iequals(value, "x-gzip")) {
+        Status status = Gunzip(req.body(), options_.max_request_bytes, &inflated_);
+        if (!status.ok()) return SendError(status, keep_alive);
+        body = &inflated_;
+      } else if (!beast::iequals(value, "identity")) {
+        return SendError(InvalidArgumentError(fmt::format("unsupported Content-Encoding '{}' (use gzip or identity)",
+                                                          std::string_view(value.data(), value.size()))),
+                         keep_alive);
+      }
+    }
+    RestResponse response;
+    const beast::string_view method = req.method_string();
+    const beast::string_view target = req.target();
+    handler_->Handle(std::string_view(method.data(), method.size()), std::string_view(target.data(), target.size()),
+                     *body, &context_, &response);
+    Send(response.status, response.content_type, response.body, keep_alive, req.version());
+  }
+
+  void SendError(const Status& status, bool keep_alive) {
+    error_body_ = ErrorJson(status.message());
+    Send(HttpStatusCode(status), "application/json", error_body_, keep_alive, 11);
+  }
+
+  void Send(int status, std::string_view content_type, std::string_view body, bool keep_alive, unsigned version) {
+    response_.clear();
+    response_.result(static_cast<unsigned>(status));
+    response_.version(version);
+    response_.set(http::field::server, "reco-model-server");
+    response_.set(http::field::content_type, beast::string_view(content_type.data(), content_type.size()));
+    response_.keep_alive(keep_alive);
+    response_.body().assign(body.data(), body.size());
+    response_.prepare_payload();
+    stream_.expires_after(std::chrono::milliseconds(options_.request_timeout_ms));
+    http::async_write(stream_, response_,
+                      beast::bind_front_handler(&Connection::OnWrite, shared_from_this(), keep_alive));
+  }
+
+  void OnWrite(bool keep_alive, beast::error_code ec, std::size_t) {
+    if (ec || !keep_alive) return Close();
+    Read();
+  }
+
+  void Close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.socket().close(ec);
+  }
+
+  beast::tcp_stream stream_;
+  const HttpServerOptions& options_;
+  const RestHandler* handler_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> response_;
+  std::string inflated_;
+  std::string error_body_;
+  RestContext context_;
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+  HttpServerOptions options;
+  const RestHandler* handler;
+  asio::io_context ioc;
+  std::optional<tcp::acceptor> acceptor;
+  std::vector<std::thread> threads;
+  int port = 0;
+  std::atomic<bool> stopped{false};
+
+  void Accept() {
+    acceptor->async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
+        RECO_LOG_WARN("REST accept failed: {}", ec.message());
+      } else {
+        beast::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        std::make_shared<Connection>(std::move(socket), options, handler)->Start();
+      }
+      Accept();
+    });
+  }
+};
+
+HttpServer::HttpServer(HttpServerOptions options, const RestHandler* handler) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  impl_->handler = handler;
+}
+
+HttpServer::~HttpServer() { Stop(); }
+
+int HttpServer::port() const { return impl_->port; }
+
+Status HttpServer::Start() {
+  Impl& s = *impl_;
+  beast::error_code ec;
+  const asio::ip::address address = asio::ip::make_address(s.options.bind_address, ec);
+  if (ec) return InvalidArgumentError(fmt::format("--bind '{}' is not an IP address", s.options.bind_address));
+  const tcp::endpoint endpoint(address, static_cast<unsigned short>(s.options.port));
+  s.acceptor.emplace(s.ioc);
+  s.acceptor->open(endpoint.protocol(), ec);
+  if (!ec) s.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) s.acceptor->bind(endpoint, ec);
+  if (!ec) s.acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return UnavailableError(fmt::format("cannot listen on {}:{}: {}", s.options.bind_address, s.options.port,
+                                        ec.message()));
+  }
+  s.port = s.acceptor->local_endpoint().port();
+  s.Accept();
+  int threads = s.options.num_threads > 0 ? s.options.num_threads
+                                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  for (int i = 0; i < threads; ++i) s.threads.emplace_back([&s] { s.ioc.run(); });
+  RECO_LOG_INFO("REST API listening on {}:{} ({} threads)", s.options.bind_address, s.port, threads);
+  return Status::Ok();
+}
+
+void HttpServer::Stop() {
+  Impl& s = *impl_;
+  if (s.stopped.exchange(true)) return;
+  if (s.acceptor) {
+    asio::post(s.ioc, [&s] {
+      beast::error_code ec;
+      s.acceptor->close(ec);
+    });
+  }
+  s.ioc.stop();
+  for (std::thread& t : s.threads) t.join();
+  s.threads.clear();
+}
+
+}  // namespace reco::serving::rest

@@ -1,0 +1,136 @@
+#include "serving/server_core.h"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#include "core/logging.h"
+#include "serving/model_config.h"
+#include "serving/version_policy.h"
+
+namespace reco::serving {
+
+using tensorflow::serving::ModelConfig;
+using tensorflow::serving::ModelServerConfig;
+
+ServerCore::ServerCore(FileSystem* fs, LoaderFactory* loaders) : fs_(fs), manager_(loaders) {}
+
+ServerCore::~ServerCore() { StopPolling(); }
+
+ModelServerConfig ServerCore::config() const {
+  std::lock_guard lock(config_mu_);
+  return config_;
+}
+
+Status ServerCore::ReloadConfig(const ModelServerConfig& config) {
+  std::lock_guard lock(reload_mu_);
+  return ReloadConfigLocked(config);
+}
+
+Status ServerCore::ReloadConfigLocked(const ModelServerConfig& config) {
+  RETURN_IF_ERROR(ValidateModelServerConfig(config));
+  std::set<std::string> names;
+  for (const ModelConfig& model : config.model_config_list().config()) names.insert(model.name());
+  {
+    std::lock_guard lock(config_mu_);
+    config_ = config;
+  }
+  PollFileSystemLocked();  // load new models before dropping old ones
+  for (const std::string& name : manager_.ListModels()) {
+    if (!names.count(name)) manager_.RemoveModel(name);
+  }
+  return Status::Ok();
+}
+
+Status ServerCore::LoadConfigFile(const std::string& path) {
+  std::lock_guard lock(reload_mu_);
+  ASSIGN_OR_RETURN(std::string text, fs_->ReadFile(path));
+  ASSIGN_OR_RETURN(ModelServerConfig config, ParseModelServerConfig(text, path));
+  Status status = ReloadConfigLocked(config);
+  if (!status.ok()) return status.WithContext(path);
+  config_path_ = path;
+  config_text_ = std::move(text);
+  return Status::Ok();
+}
+
+void ServerCore::PollConfigFile() {
+  std::lock_guard lock(reload_mu_);
+  if (config_path_.empty()) return;
+  StatusOr<std::string> text = fs_->ReadFile(config_path_);
+  if (!text.ok()) {
+    RECO_LOG_ERROR("config poll: {}; keeping the current config", text.status().ToString());
+    return;
+  }
+  if (*text == config_text_) return;
+  StatusOr<ModelServerConfig> config = ParseModelServerConfig(*text, config_path_);
+  Status status = config.ok() ? ReloadConfigLocked(*config) : config.status();
+  if (!status.ok()) {
+    RECO_LOG_ERROR("config poll: {}; keeping the current config", status.ToString());
+  } else {
+    RECO_LOG_INFO("config poll: reloaded {}", config_path_);
+  }
+  config_text_ = std::move(*text);  // do not retry (and re-log) the same broken text every poll
+}
+
+void ServerCore::PollFileSystem() {
+  std::lock_guard lock(reload_mu_);
+  PollFileSystemLocked();
+}
+
+void ServerCore::PollFileSystemLocked() {
+  const ModelServerConfig config = this->config();
+  if (!config.has_model_config_list()) return;
+  for (const ModelConfig& model : config.model_config_list().config()) {
+    StatusOr<std::vector<int64_t>> versions = ListModelVersions(*fs_, model.base_path());
+    if (!versions.ok()) {
+      RECO_LOG_WARN("model '{}': {}", model.name(), versions.status().message());
+      versions = std::vector<int64_t>{};
+    }
+    manager_.Reconcile(model, *versions);
+  }
+}
+
+void ServerCore::StartPolling(double file_system_poll_seconds, double config_file_poll_seconds) {
+  StopPolling();
+  {
+    std::lock_guard lock(poll_mu_);
+    stop_ = false;
+  }
+  if (file_system_poll_seconds <= 0 && config_file_poll_seconds <= 0) return;
+  poller_ = std::thread([this, file_system_poll_seconds, config_file_poll_seconds] {
+    using Clock = std::chrono::steady_clock;
+    auto to_duration = [](double s) {
+      return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+    };
+    const auto far = Clock::time_point::max();
+    auto next_fs = file_system_poll_seconds > 0 ? Clock::now() + to_duration(file_system_poll_seconds) : far;
+    auto next_config = config_file_poll_seconds > 0 ? Clock::now() + to_duration(config_file_poll_seconds) : far;
+    std::unique_lock lock(poll_mu_);
+    while (!stop_) {
+      poll_cv_.wait_until(lock, std::min(next_fs, next_config), [this] { return stop_; });
+      if (stop_) break;
+      lock.unlock();
+      const auto now = Clock::now();
+      if (now >= next_config) {
+        PollConfigFile();
+        next_config = now + to_duration(config_file_poll_seconds);
+      }
+      if (now >= next_fs) {
+        PollFileSystem();
+        next_fs = Clock::now() + to_duration(file_system_poll_seconds);
+      }
+      lock.lock();
+    }
+  });
+}
+
+void ServerCore::StopPolling() {
+  {
+    std::lock_guard lock(poll_mu_);
+    stop_ = true;
+  }
+  poll_cv_.notify_all();
+  if (poller_.joinable()) poller_.join();
+}
+
+}  // namespace reco::serving
