@@ -123,6 +123,8 @@ class KernelContext {
   const TensorView* input(int i) const { return i < num_inputs_ ? inputs_[i] : nullptr; }
   // Output views arrive with dtype, shape and data already set by the planner.
   TensorView& output(int i) const { return *outputs_[i]; }
+  // False for an output the model leaves out (empty name); output(i) must not be called then.
+  bool output_exists(int i) const { return i < num_outputs_ && outputs_[i] != nullptr; }
   void* scratch() const { return scratch_; }
   size_t scratch_bytes() const { return scratch_bytes_; }
   template <typename T> const T* plan_state() const { return static_cast<const T*>(plan_state_); }

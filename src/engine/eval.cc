@@ -1,0 +1,49 @@
+#include "engine/eval.h"
+
+#include <algorithm>
+
+namespace reco::engine {
+
+NodeInference::NodeInference(const std::string& node_name, std::vector<const TensorView*> metas,
+                             std::vector<const TensorView*> values, int num_outputs)
+    : node_name_(node_name), metas_(std::move(metas)), values_(std::move(values)),
+      out_dtypes_(num_outputs, DType::kUndefined), out_shapes_(num_outputs), out_set_(num_outputs, false) {}
+
+void NodeInference::set_output(int i, DType dtype, const Shape& shape) {
+  if (i < 0 || i >= num_outputs()) return;
+  out_dtypes_[i] = dtype;
+  out_shapes_[i] = shape;
+  out_set_[i] = true;
+}
+
+Status NodeInference::CheckOutputsSet() const {
+  for (int i = 0; i < num_outputs(); ++i) {
+    if (!out_set_[i]) return InternalError("node '" + node_name_ + "': kernel did not set output " + std::to_string(i));
+  }
+  return Status::Ok();
+}
+
+StatusOr<std::vector<Tensor>> EvaluateNode(const OpKernel& kernel, const std::string& node_name,
+                                           const std::vector<const TensorView*>& inputs, int num_outputs) {
+  NodeInference inf(node_name, inputs, inputs, num_outputs);
+  RETURN_IF_ERROR(kernel.InferOutputs(inf));
+  RETURN_IF_ERROR(inf.CheckOutputsSet());
+  std::vector<Tensor> outs;
+  outs.reserve(num_outputs);
+  std::vector<TensorView> out_views(num_outputs);
+  std::vector<TensorView*> out_ptrs(num_outputs);
+  for (int i = 0; i < num_outputs; ++i) {
+    outs.emplace_back(inf.out_dtype(i), inf.out_shape(i));
+    out_views[i] = outs.back().view();
+    out_ptrs[i] = &out_views[i];
+  }
+  void* scratch = AlignedAlloc(inf.scratch_bytes());
+  KernelContext ctx(inputs.data(), static_cast<int>(inputs.size()), out_ptrs.data(), num_outputs, scratch,
+                    inf.scratch_bytes(), inf.state().get(), 1);
+  Status st = kernel.Compute(ctx);
+  AlignedFree(scratch);
+  RETURN_IF_ERROR(st);
+  return outs;
+}
+
+}  // namespace reco::engine

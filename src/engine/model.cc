@@ -1,0 +1,363 @@
+// BuildModel: protobuf graph -> resolved, topologically ordered, folded and fused engine graph.
+#include "engine/model.h"
+
+#include <algorithm>
+#include <limits>
+#include <set>
+
+#include "engine/eval.h"
+#include "engine/tensor_proto.h"
+
+namespace reco::engine {
+namespace {
+
+std::string NodeLabel(const onnx::NodeProto& n, int index) {
+  return n.name().empty() ? n.op_type() + "#" + std::to_string(index) : n.name();
+}
+
+std::string DescribeNode(const onnx::NodeProto& n, int index, int opset) {
+  std::string domain = n.domain().empty() ? "ai.onnx" : n.domain();
+  return "node '" + NodeLabel(n, index) + "' (op " + n.op_type() + ", domain " + domain + ", opset " +
+         std::to_string(opset) + ")";
+}
+
+StatusOr<TensorInfo> InfoFromValueInfo(const onnx::ValueInfoProto& vi, std::string_view what) {
+  TensorInfo info;
+  info.name = vi.name();
+  if (!vi.type().has_tensor_type()) {
+    return UnimplementedError(std::string(what) + " '" + vi.name() + "' is not a tensor (sequence/map/optional)");
+  }
+  const auto& tt = vi.type().tensor_type();
+  info.dtype = DTypeFromOnnx(tt.elem_type());
+  if (info.dtype == DType::kUndefined) {
+    return UnimplementedError(std::string(what) + " '" + vi.name() + "' has unsupported element type " +
+                              std::to_string(tt.elem_type()));
+  }
+  info.has_shape = tt.has_shape();
+  for (const auto& d : tt.shape().dim()) {
+    info.shape.push_back(d.has_dim_value() ? d.dim_value() : -1);
+    info.dim_params.push_back(d.has_dim_param() ? d.dim_param() : "");
+  }
+  return info;
+}
+
+bool IsActivation(const std::string& op) {
+  return op == "Relu" || op == "Sigmoid" || op == "Tanh" || op == "LeakyRelu" || op == "Clip";
+}
+
+}  // namespace
+
+const TensorView* Model::AddConstant(Tensor t) {
+  constants.push_back(std::move(t));
+  constant_views.push_back(constants.back().view());
+  return &constant_views.back();
+}
+
+namespace {
+
+class ModelBuilder {
+ public:
+  ModelBuilder(Model* m, const SessionOptions& options, const KernelRegistry& registry)
+      : m_(m), options_(options), registry_(registry) {}
+
+  Status Build() {
+    RETURN_IF_ERROR(ReadHeader());
+    RETURN_IF_ERROR(DefineValues());
+    RETURN_IF_ERROR(TopoSort());
+    RETURN_IF_ERROR(CreateKernelsAndFold());
+    if (options_.fusion) RETURN_IF_ERROR(Fuse());
+    return Status::Ok();
+  }
+
+ private:
+  Status ReadHeader() {
+    for (const auto& oi : m_->proto.opset_import()) m_->opsets[std::string(CanonicalDomain(oi.domain()))] = oi.version();
+    auto it = m_->opsets.find("");
+    if (it == m_->opsets.end()) return InvalidArgumentError("model imports no default-domain (ai.onnx) opset");
+    m_->default_opset = static_cast<int>(it->second);
+    for (const auto& p : m_->proto.metadata_props()) m_->metadata[p.key()] = p.value();
+    return Status::Ok();
+  }
+
+  StatusOr<int> Define(const std::string& name, std::string_view what) {
+    auto [it, inserted] = m_->value_ids.emplace(name, static_cast<int>(m_->values.size()));
+    if (!inserted) return InvalidArgumentError(std::string(what) + " '" + name + "' is defined more than once");
+    m_->values.push_back(Value{name});
+    return it->second;
+  }
+
+  Status DefineValues() {
+    const auto& g = m_->proto.graph();
+    if (g.sparse_initializer_size() > 0) return UnimplementedError("sparse initializers are not supported");
+    std::set<std::string> init_names;
+    for (const auto& init : g.initializer()) {
+      StatusOr<Tensor> t = TensorFromProto(init, m_->model_dir);
+      if (!t.ok()) return t.status().WithContext("initializer '" + init.name() + "'");
+      ASSIGN_OR_RETURN(int id, Define(init.name(), "initializer"));
+      m_->values[id].constant = m_->AddConstant(std::move(t).value());
+      init_names.insert(init.name());
+    }
+    for (const auto& in : g.input()) {
+      if (init_names.count(in.name())) continue;  // IR < 4 style: an initializer listed as input is a constant
+      ASSIGN_OR_RETURN(TensorInfo info, InfoFromValueInfo(in, "graph input"));
+      if (info.shape.size() > static_cast<size_t>(Shape::kMaxRank)) {
+        return UnimplementedError("graph input '" + in.name() + "' has rank above " + std::to_string(Shape::kMaxRank));
+      }
+      ASSIGN_OR_RETURN(int id, Define(in.name(), "graph input"));
+      m_->values[id].graph_input = static_cast<int>(m_->inputs.size());
+      m_->input_values.push_back(id);
+      m_->inputs.push_back(std::move(info));
+    }
+    for (int j = 0; j < g.node_size(); ++j) {
+      for (const auto& out : g.node(j).output()) {
+        if (out.empty()) continue;
+        StatusOr<int> id = Define(out, "tensor");
+        if (!id.ok()) return id.status().WithContext(DescribeNode(g.node(j), j, 0));
+        producer_.resize(m_->values.size(), -1);
+        producer_[*id] = j;
+      }
+    }
+    producer_.resize(m_->values.size(), -1);
+    node_inputs_.resize(g.node_size());
+    for (int j = 0; j < g.node_size(); ++j) {
+      const auto& n = g.node(j);
+      for (const auto& in : n.input()) {
+        if (in.empty()) {
+          node_inputs_[j].push_back(-1);
+          continue;
+        }
+        auto it = m_->value_ids.find(in);
+        if (it == m_->value_ids.end()) {
+          return NotFoundError("node '" + NodeLabel(n, j) + "' (" + n.op_type() + ") reads '" + in +
+                               "', which is no graph input, initializer or node output (missing initializer?)");
+        }
+        node_inputs_[j].push_back(it->second);
+      }
+    }
+    for (const auto& out : g.output()) {
+      auto it = m_->value_ids.find(out.name());
+      if (it == m_->value_ids.end()) return NotFoundError("graph output '" + out.name() + "' is never produced");
+      ASSIGN_OR_RETURN(TensorInfo info, InfoFromValueInfo(out, "graph output"));
+      m_->output_values.push_back(it->second);
+      m_->outputs.push_back(std::move(info));
+    }
+    return Status::Ok();
+  }
+
+  Status TopoSort() {
+    const auto& g = m_->proto.graph();
+    const int n = g.node_size();
+    std::vector<int> pending(n, 0);
+    std::vector<std::vector<int>> consumers(n);
+    for (int j = 0; j < n; ++j) {
+      for (int v : node_inputs_[j]) {
+        if (v >= 0 && producer_[v] >= 0) {
+          ++pending[j];
+          consumers[producer_[v]].push_back(j);
+        }
+      }
+    }
+    std::vector<int> ready;
+    for (int j = n - 1; j >= 0; --j) {
+      if (pending[j] == 0) ready.push_back(j);
+    }
+    while (!ready.empty()) {
+      int j = ready.back();
+      ready.pop_back();
+      order_.push_back(j);
+      // Keep the model's order among ready nodes (stable, and the printed plan reads like the file).
+      std::vector<int> now_ready;
+      for (int c : consumers[j]) {
+        if (--pending[c] == 0) now_ready.push_back(c);
+      }
+      std::sort(now_ready.rbegin(), now_ready.rend());
+      ready.insert(ready.end(), now_ready.begin(), now_ready.end());
+      std::sort(ready.rbegin(), ready.rend());
+    }
+    if (static_cast<int>(order_.size()) != n) {
+      for (int j = 0; j < n; ++j) {
+        if (pending[j] > 0) {
+          return InvalidArgumentError("graph has a cycle through node '" + NodeLabel(g.node(j), j) + "' (" +
+                                      g.node(j).op_type() + ")");
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status MakeKernel(Node* node, const KernelDef& def) {
+    std::vector<const TensorView*> consts;
+    for (int v : node->inputs) consts.push_back(v >= 0 ? m_->values[v].constant : nullptr);
+    KernelInfo info(*node->proto, node->opset, std::move(consts), node->fused_activation, node->fused_bias);
+    StatusOr<std::unique_ptr<OpKernel>> k = def.factory(info);
+    if (!k.ok()) return k.status();
+    node->kernel = std::move(k).value();
+    return Status::Ok();
+  }
+
+  Status CreateKernelsAndFold() {
+    const auto& g = m_->proto.graph();
+    for (int j : order_) {
+      const auto& p = g.node(j);
+      std::string domain(CanonicalDomain(p.domain()));
+      auto it = m_->opsets.find(domain);
+      if (it == m_->opsets.end()) {
+        return UnimplementedError(DescribeNode(p, j, 0) + ": domain '" + p.domain() + "' is not imported by the model");
+      }
+      Node node;
+      node.proto = &p;
+      node.name = NodeLabel(p, j);
+      node.opset = static_cast<int>(it->second);
+      node.inputs = node_inputs_[j];
+      for (const auto& out : p.output()) node.outputs.push_back(out.empty() ? -1 : m_->value_ids.at(out));
+      const KernelDef* def = registry_.Find(domain, p.op_type(), node.opset);
+      if (def == nullptr) {
+        std::string why = registry_.Claims(domain, p.op_type()) ? "this opset of the op is not supported"
+                                                                 : "unsupported op";
+        return UnimplementedError(DescribeNode(p, j, node.opset) + ": " + why);
+      }
+      defs_.push_back(def);
+      RETURN_IF_ERROR(MakeKernel(&node, *def).WithContext(DescribeNode(p, j, node.opset)));
+      bool all_const = true;
+      std::vector<const TensorView*> ins;
+      for (int v : node.inputs) {
+        if (v >= 0 && m_->values[v].constant == nullptr) all_const = false;
+        ins.push_back(v >= 0 ? m_->values[v].constant : nullptr);
+      }
+      if (all_const && (options_.constant_folding || node.inputs.empty())) {
+        StatusOr<std::vector<Tensor>> outs =
+            EvaluateNode(*node.kernel, node.name, ins, static_cast<int>(node.outputs.size()));
+        if (!outs.ok()) return outs.status().WithContext("constant folding " + DescribeNode(p, j, node.opset));
+        for (size_t o = 0; o < node.outputs.size(); ++o) {
+          if (node.outputs[o] >= 0) m_->values[node.outputs[o]].constant = m_->AddConstant(std::move((*outs)[o]));
+        }
+        ++m_->folded_nodes;
+        defs_.pop_back();
+        continue;
+      }
+      m_->nodes.push_back(std::move(node));
+    }
+    return Status::Ok();
+  }
+
+  // Number of readers of each value (nodes + graph outputs).
+  std::vector<int> CountUses() const {
+    std::vector<int> uses(m_->values.size(), 0);
+    for (const Node& n : m_->nodes) {
+      for (int v : n.inputs) if (v >= 0) ++uses[v];
+    }
+    for (int v : m_->output_values) uses[v] += 1000;  // never fuse away a graph output
+    return uses;
+  }
+
+  int ConsumerOf(int value, size_t after) const {
+    for (size_t k = after + 1; k < m_->nodes.size(); ++k) {
+      for (int v : m_->nodes[k].inputs) if (v == value) return static_cast<int>(k);
+    }
+    return -1;
+  }
+
+  Status Fuse() {
+    std::vector<bool> removed(m_->nodes.size(), false);
+    for (size_t i = 0; i < m_->nodes.size(); ++i) {
+      Node& n = m_->nodes[i];
+      if (removed[i] || n.outputs.empty() || n.outputs[0] < 0) continue;
+      const uint32_t flags = defs_[i]->flags;
+      if (!(flags & (KernelDef::kFusableActivation | KernelDef::kFusableBias))) continue;
+      bool changed = false;
+      std::vector<int> uses = CountUses();
+      // MatMul(A, W) + b with W constant 2-D [K, N] and b constant 1-D [N].
+      if ((flags & KernelDef::kFusableBias) && n.proto->op_type() == "MatMul" && uses[n.outputs[0]] == 1) {
+        int c = ConsumerOf(n.outputs[0], i);
+        const TensorView* w = n.inputs.size() == 2 && n.inputs[1] >= 0 ? m_->values[n.inputs[1]].constant : nullptr;
+        if (c >= 0 && !removed[c] && m_->nodes[c].proto->op_type() == "Add" && w && w->shape.rank() == 2) {
+          Node& add = m_->nodes[c];
+          int other = add.inputs[0] == n.outputs[0] ? add.inputs[1] : add.inputs[0];
+          const TensorView* b = other >= 0 ? m_->values[other].constant : nullptr;
+          if (b && b->dtype == DType::kFloat32 && b->shape.rank() == 1 && b->shape[0] == w->shape[1] &&
+              w->dtype == DType::kFloat32) {
+            n.inputs.push_back(other);
+            n.outputs[0] = add.outputs[0];
+            n.fused_bias = true;
+            removed[c] = true;
+            changed = true;
+            uses = CountUses();
+          }
+        }
+      }
+      if ((flags & KernelDef::kFusableActivation) && uses[n.outputs[0]] == 1) {
+        int c = ConsumerOf(n.outputs[0], i);
+        if (c >= 0 && !removed[c] && IsActivation(m_->nodes[c].proto->op_type())) {
+          Node& act_node = m_->nodes[c];
+          Activation act;
+          bool ok = true;
+          const std::string& op = act_node.proto->op_type();
+          if (op == "Relu") act.kind = Activation::Kind::kRelu;
+          if (op == "Sigmoid") act.kind = Activation::Kind::kSigmoid;
+          if (op == "Tanh") act.kind = Activation::Kind::kTanh;
+          if (op == "LeakyRelu") {
+            act.kind = Activation::Kind::kLeakyRelu;
+            for (const auto& a : act_node.proto->attribute()) if (a.name() == "alpha") act.alpha = a.f();
+          }
+          if (op == "Clip") {
+            act.kind = Activation::Kind::kClip;
+            act.min = -std::numeric_limits<float>::infinity();
+            act.max = std::numeric_limits<float>::infinity();
+            if (act_node.opset < 11) {
+              for (const auto& a : act_node.proto->attribute()) {
+                if (a.name() == "min") act.min = a.f();
+                if (a.name() == "max") act.max = a.f();
+              }
+            } else {
+              for (size_t k = 1; k < act_node.inputs.size() && k < 3; ++k) {
+                int v = act_node.inputs[k];
+                if (v < 0) continue;
+                const TensorView* t = m_->values[v].constant;
+                if (!t || t->dtype != DType::kFloat32 || t->num_elements() != 1) { ok = false; break; }
+                (k == 1 ? act.min : act.max) = *t->data_as<float>();
+              }
+            }
+          }
+          if (ok) {
+            n.fused_activation = act;
+            n.outputs[0] = act_node.outputs[0];
+            removed[c] = true;
+            changed = true;
+          }
+        }
+      }
+      if (changed) {
+        RETURN_IF_ERROR(MakeKernel(&n, *defs_[i]).WithContext("fusing into node '" + n.name + "'"));
+        ++m_->fused_nodes;
+      }
+    }
+    std::vector<Node> kept;
+    for (size_t i = 0; i < m_->nodes.size(); ++i) {
+      if (!removed[i]) kept.push_back(std::move(m_->nodes[i]));
+    }
+    m_->nodes = std::move(kept);
+    return Status::Ok();
+  }
+
+  Model* m_;
+  const SessionOptions& options_;
+  const KernelRegistry& registry_;
+  std::vector<int> producer_;
+  std::vector<std::vector<int>> node_inputs_;
+  std::vector<int> order_;
+  std::vector<const KernelDef*> defs_;  // parallel to m_->nodes
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Model>> BuildModel(onnx::ModelProto proto, const std::string& model_dir,
+                                            const SessionOptions& options, const KernelRegistry& registry) {
+  auto m = std::make_unique<Model>();
+  m->proto = std::move(proto);
+  m->model_dir = model_dir;
+  ModelBuilder builder(m.get(), options, registry);
+  RETURN_IF_ERROR(builder.Build());
+  return m;
+}
+
+}  // namespace reco::engine

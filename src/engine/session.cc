@@ -1,0 +1,257 @@
+// Session: load + validate, plan cache, and the allocation-free Run loop.
+#include "engine/session.h"
+
+#include <onnx/checker.h>
+#include <onnx/shape_inference/implementation.h>
+
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <mutex>
+#include <shared_mutex>
+#include <sstream>
+
+#include "engine/kernels/registry.h"
+#include "engine/model.h"
+#include "engine/planner.h"
+
+namespace reco::engine {
+
+// Plans keyed by input shapes. Lookups take a shared lock and compare shapes in place (no allocation).
+class PlanCache {
+ public:
+  explicit PlanCache(size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
+
+  std::shared_ptr<const Plan> Find(std::span<const TensorView* const> inputs) const {
+    std::shared_lock lock(mu_);
+    for (const auto& p : plans_) {
+      if (Matches(*p, inputs)) return p;
+    }
+    return nullptr;
+  }
+  std::shared_ptr<const Plan> Insert(std::shared_ptr<const Plan> plan) {
+    std::unique_lock lock(mu_);
+    for (const auto& p : plans_) {
+      if (p->input_shapes == plan->input_shapes) return p;  // another thread won the race
+    }
+    if (plans_.size() >= capacity_) plans_.erase(plans_.begin());
+    plans_.push_back(plan);
+    return plan;
+  }
+  size_t size() const {
+    std::shared_lock lock(mu_);
+    return plans_.size();
+  }
+  static bool Matches(const Plan& p, std::span<const TensorView* const> inputs) {
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      if (p.input_shapes[i] != inputs[i]->shape) return false;
+    }
+    return true;
+  }
+
+ private:
+  const size_t capacity_;
+  mutable std::shared_mutex mu_;
+  std::vector<std::shared_ptr<const Plan>> plans_;  // oldest first
+};
+
+struct RunContext::Impl {
+  const Session* session = nullptr;
+  std::shared_ptr<const Plan> plan;
+  void* arena = nullptr;
+  size_t arena_bytes = 0;
+  std::vector<TensorView> views;
+  std::vector<const TensorView*> bound;       // per model input
+  std::vector<const TensorView*> step_inputs;
+  std::vector<TensorView*> step_outputs;
+
+  ~Impl() { AlignedFree(arena); }
+};
+
+RunContext::RunContext() : impl_(std::make_unique<Impl>()) {}
+RunContext::~RunContext() = default;
+
+const TensorView* RunContext::output(std::string_view name) const {
+  for (const NamedView& o : outputs_) {
+    if (o.name == name) return &o.view;
+  }
+  return nullptr;
+}
+
+Session::Session(std::unique_ptr<Model> model, const SessionOptions& options)
+    : model_(std::move(model)), options_(options), plans_(std::make_unique<PlanCache>(options.max_cached_plans)) {}
+Session::~Session() = default;
+
+StatusOr<std::unique_ptr<Session>> Session::Load(const std::string& path, const SessionOptions& options) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFoundError("cannot open model file '" + path + "'");
+  std::stringstream buf;
+  buf << in.rdbuf();
+  std::string dir = std::filesystem::absolute(std::filesystem::path(path)).parent_path().string();
+  StatusOr<std::unique_ptr<Session>> s = LoadFromBytes(buf.str(), options, dir);
+  if (!s.ok()) return s.status().WithContext("model '" + path + "'");
+  return s;
+}
+
+StatusOr<std::unique_ptr<Session>> Session::LoadFromBytes(std::string_view bytes, const SessionOptions& options,
+                                                          const std::string& model_dir) {
+  if (options.intra_op_threads < 1) return InvalidArgumentError("intra_op_threads must be >= 1");
+  onnx::ModelProto proto;
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
+      !proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return DataLossError("not a valid ONNX model (truncated or corrupt protobuf, " + std::to_string(bytes.size()) +
+                         " bytes)");
+  }
+  if (!proto.has_graph()) return DataLossError("not a valid ONNX model: no graph (truncated or not ONNX)");
+  if (options.validate_with_onnx_checker) {
+    try {
+      onnx::checker::check_model(proto);
+    } catch (const std::exception& e) {
+      return InvalidArgumentError(std::string("onnx checker rejected the model: ") + e.what());
+    }
+    try {
+      onnx::shape_inference::InferShapes(proto);
+    } catch (const std::exception& e) {
+      return InvalidArgumentError(std::string("onnx shape inference failed: ") + e.what());
+    }
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<Model> model,
+                   BuildModel(std::move(proto), model_dir, options, KernelRegistry::Default()));
+  return std::unique_ptr<Session>(new Session(std::move(model), options));
+}
+
+const std::vector<TensorInfo>& Session::inputs() const { return model_->inputs; }
+const std::vector<TensorInfo>& Session::outputs() const { return model_->outputs; }
+int Session::opset() const { return model_->default_opset; }
+const std::string& Session::producer_name() const { return model_->proto.producer_name(); }
+const std::map<std::string, std::string>& Session::metadata() const { return model_->metadata; }
+size_t Session::num_cached_plans() const { return plans_->size(); }
+
+StatusOr<std::shared_ptr<const Plan>> Session::GetPlan(std::span<const TensorView* const> inputs) const {
+  if (std::shared_ptr<const Plan> p = plans_->Find(inputs)) return p;
+  std::vector<Shape> shapes;
+  for (const TensorView* v : inputs) shapes.push_back(v->shape);
+  ASSIGN_OR_RETURN(std::unique_ptr<Plan> plan, BuildPlan(*model_, shapes));
+  return plans_->Insert(std::shared_ptr<const Plan>(std::move(plan)));
+}
+
+StatusOr<std::string> Session::DescribePlan(std::span<const Shape> input_shapes) const {
+  if (input_shapes.size() != model_->inputs.size()) {
+    return InvalidArgumentError("expected " + std::to_string(model_->inputs.size()) + " input shapes");
+  }
+  std::vector<TensorView> views;
+  for (size_t i = 0; i < input_shapes.size(); ++i) {
+    views.emplace_back(model_->inputs[i].dtype, input_shapes[i], static_cast<void*>(nullptr));
+  }
+  std::vector<const TensorView*> ptrs;
+  for (const auto& v : views) ptrs.push_back(&v);
+  ASSIGN_OR_RETURN(std::shared_ptr<const Plan> plan, GetPlan(ptrs));
+  return plan->ToString(*model_);
+}
+
+namespace {
+
+// Checks one bound input against the model's declaration. Builds messages only on failure.
+Status CheckInput(const TensorInfo& info, const TensorView& v) {
+  if (v.dtype != info.dtype) {
+    return InvalidArgumentError("input '" + info.name + "': expected dtype " + std::string(DTypeName(info.dtype)) +
+                                ", got " + std::string(DTypeName(v.dtype)));
+  }
+  if (v.data == nullptr && v.num_elements() > 0) return InvalidArgumentError("input '" + info.name + "': null data");
+  if (!info.has_shape) return Status::Ok();
+  if (v.shape.rank() != static_cast<int>(info.shape.size())) {
+    return InvalidArgumentError("input '" + info.name + "': expected rank " + std::to_string(info.shape.size()) +
+                                ", got rank " + std::to_string(v.shape.rank()) + " (shape " + v.shape.ToString() +
+                                ")");
+  }
+  for (int d = 0; d < v.shape.rank(); ++d) {
+    if (v.shape[d] < 0) return InvalidArgumentError("input '" + info.name + "': negative dimension");
+    if (info.shape[d] >= 0 && info.shape[d] != v.shape[d]) {
+      return InvalidArgumentError("input '" + info.name + "': dimension " + std::to_string(d) + " is " +
+                                  std::to_string(v.shape[d]) + " but the model fixes it to " +
+                                  std::to_string(info.shape[d]));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Session::Run(std::span<const NamedView> inputs, RunContext* ctx) const {
+  RunContext::Impl& rc = *ctx->impl_;
+  const Model& m = *model_;
+  const size_t n_in = m.inputs.size();
+  if (rc.session != this) {
+    rc.session = this;
+    rc.plan.reset();
+    rc.bound.assign(n_in, nullptr);
+    ctx->outputs_.clear();
+    ctx->outputs_.reserve(m.outputs.size());
+    for (const TensorInfo& o : m.outputs) ctx->outputs_.push_back(NamedView{o.name, TensorView()});
+  }
+  // Bind by name.
+  std::fill(rc.bound.begin(), rc.bound.end(), nullptr);
+  for (const NamedView& nv : inputs) {
+    size_t i = 0;
+    while (i < n_in && m.inputs[i].name != nv.name) ++i;
+    if (i == n_in) {
+      std::string known;
+      for (const auto& info : m.inputs) known += (known.empty() ? "" : ", ") + info.name;
+      return InvalidArgumentError("unknown input '" + std::string(nv.name) + "' (model inputs: " + known + ")");
+    }
+    if (rc.bound[i] != nullptr) return InvalidArgumentError("input '" + std::string(nv.name) + "' given twice");
+    RETURN_IF_ERROR(CheckInput(m.inputs[i], nv.view));
+    rc.bound[i] = &nv.view;
+  }
+  for (size_t i = 0; i < n_in; ++i) {
+    if (rc.bound[i] == nullptr) return InvalidArgumentError("missing input '" + m.inputs[i].name + "'");
+  }
+  // Plan: reuse the context's last plan if the signature matches, else ask the cache.
+  if (!rc.plan || !PlanCache::Matches(*rc.plan, rc.bound)) {
+    ASSIGN_OR_RETURN(rc.plan, GetPlan(rc.bound));
+  }
+  const Plan& plan = *rc.plan;
+  if (rc.arena_bytes < plan.arena_bytes) {
+    AlignedFree(rc.arena);
+    rc.arena = AlignedAlloc(plan.arena_bytes);
+    rc.arena_bytes = plan.arena_bytes;
+  }
+  if (rc.views.size() < plan.values.size()) rc.views.resize(plan.values.size());
+  if (rc.step_inputs.size() < plan.max_step_inputs) rc.step_inputs.resize(plan.max_step_inputs);
+  if (rc.step_outputs.size() < plan.max_step_outputs) rc.step_outputs.resize(plan.max_step_outputs);
+  auto* arena = static_cast<std::byte*>(rc.arena);
+  for (size_t v = 0; v < plan.values.size(); ++v) {
+    const PlanValue& pv = plan.values[v];
+    TensorView& view = rc.views[v];
+    switch (pv.kind) {
+      case PlanValue::Kind::kUnused: break;
+      case PlanValue::Kind::kInput: view = *rc.bound[pv.input_index]; break;
+      case PlanValue::Kind::kConstant: view = TensorView(pv.dtype, pv.shape, pv.const_data); break;
+      case PlanValue::Kind::kArena: view = TensorView(pv.dtype, pv.shape, static_cast<void*>(arena + pv.offset)); break;
+    }
+  }
+  for (const PlanStep& step : plan.steps) {
+    for (size_t k = 0; k < step.inputs.size(); ++k) {
+      rc.step_inputs[k] = step.inputs[k] >= 0 ? &rc.views[step.inputs[k]] : nullptr;
+    }
+    for (size_t k = 0; k < step.outputs.size(); ++k) {
+      rc.step_outputs[k] = step.outputs[k] >= 0 ? &rc.views[step.outputs[k]] : nullptr;
+    }
+    KernelContext kc(rc.step_inputs.data(), static_cast<int>(step.inputs.size()), rc.step_outputs.data(),
+                     static_cast<int>(step.outputs.size()), step.scratch_bytes ? arena + step.scratch_offset : nullptr,
+                     step.scratch_bytes, step.state.get(), options_.intra_op_threads);
+    RETURN_IF_ERROR(step.kernel->Compute(kc));
+  }
+  for (size_t o = 0; o < m.output_values.size(); ++o) ctx->outputs_[o].view = rc.views[m.output_values[o]];
+  return Status::Ok();
+}
+
+StatusOr<std::vector<NamedTensor>> Session::Run(std::span<const NamedView> inputs) const {
+  RunContext ctx;
+  RETURN_IF_ERROR(Run(inputs, &ctx));
+  std::vector<NamedTensor> out;
+  for (const NamedView& o : ctx.outputs()) out.push_back(NamedTensor{std::string(o.name), Tensor::CopyOf(o.view)});
+  return out;
+}
+
+}  // namespace reco::engine

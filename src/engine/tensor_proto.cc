@@ -1,0 +1,95 @@
+#include "engine/tensor_proto.h"
+
+#include <cstring>
+
+namespace reco::engine {
+namespace {
+
+template <typename Dst, typename Field>
+void CopyField(const Field& field, Tensor* t) {
+  Dst* out = t->data<Dst>();
+  for (int i = 0; i < field.size(); ++i) out[i] = static_cast<Dst>(field.Get(i));
+}
+
+}  // namespace
+
+StatusOr<Tensor> TensorFromProto(const onnx::TensorProto& proto, const std::string& model_dir) {
+  const std::string what = "tensor '" + proto.name() + "'";
+  DType dtype = DTypeFromOnnx(proto.data_type());
+  if (dtype == DType::kUndefined) {
+    return UnimplementedError(what + ": unsupported element type " + std::to_string(proto.data_type()));
+  }
+  if (proto.dims_size() > Shape::kMaxRank) return InvalidArgumentError(what + ": rank exceeds " + std::to_string(Shape::kMaxRank));
+  Shape shape;
+  for (int64_t d : proto.dims()) {
+    if (d < 0) return InvalidArgumentError(what + ": negative dimension");
+    shape.push_back(d);
+  }
+  if (shape.num_elements() > (int64_t{1} << 34)) return InvalidArgumentError(what + ": implausibly large");
+  Tensor t(dtype, shape);
+  const size_t n = static_cast<size_t>(t.num_elements());
+  const size_t bytes = t.byte_size();
+
+  if (proto.data_location() == onnx::TensorProto::EXTERNAL) {
+    ASSIGN_OR_RETURN(std::string data, ReadExternalData(proto, model_dir));
+    if (data.size() != bytes) {
+      return DataLossError(what + ": external data has " + std::to_string(data.size()) + " bytes, expected " +
+                           std::to_string(bytes));
+    }
+    if (bytes) std::memcpy(t.raw_data(), data.data(), bytes);
+    return t;
+  }
+  if (proto.has_raw_data()) {
+    if (proto.raw_data().size() != bytes) {
+      return DataLossError(what + ": raw_data has " + std::to_string(proto.raw_data().size()) + " bytes, expected " +
+                           std::to_string(bytes) + " for shape " + shape.ToString());
+    }
+    if (bytes) std::memcpy(t.raw_data(), proto.raw_data().data(), bytes);
+    return t;
+  }
+  auto check = [&](int size) -> Status {
+    if (static_cast<size_t>(size) != n) {
+      return DataLossError(what + ": has " + std::to_string(size) + " values, expected " + std::to_string(n));
+    }
+    return Status::Ok();
+  };
+  switch (dtype) {
+    case DType::kFloat32:
+      RETURN_IF_ERROR(check(proto.float_data_size()));
+      CopyField<float>(proto.float_data(), &t);
+      break;
+    case DType::kFloat64:
+      RETURN_IF_ERROR(check(proto.double_data_size()));
+      CopyField<double>(proto.double_data(), &t);
+      break;
+    case DType::kInt64:
+      RETURN_IF_ERROR(check(proto.int64_data_size()));
+      CopyField<int64_t>(proto.int64_data(), &t);
+      break;
+    case DType::kInt32:
+      RETURN_IF_ERROR(check(proto.int32_data_size()));
+      CopyField<int32_t>(proto.int32_data(), &t);
+      break;
+    case DType::kBool:
+      RETURN_IF_ERROR(check(proto.int32_data_size()));
+      CopyField<bool>(proto.int32_data(), &t);
+      break;
+    case DType::kUint8:
+      RETURN_IF_ERROR(check(proto.int32_data_size()));
+      CopyField<uint8_t>(proto.int32_data(), &t);
+      break;
+    case DType::kInt8:
+      RETURN_IF_ERROR(check(proto.int32_data_size()));
+      CopyField<int8_t>(proto.int32_data(), &t);
+      break;
+    case DType::kFloat16:
+      RETURN_IF_ERROR(check(proto.int32_data_size()));
+      CopyField<uint16_t>(proto.int32_data(), &t);
+      break;
+    case DType::kUndefined:
+      break;
+  }
+  return t;
+}
+
+}  // namespace reco::engine
