@@ -17,7 +17,7 @@ BUILD_PKGS=(
 )
 TEST_PKGS=(
   libonnx-testdata                  # ONNX backend node tests for the engine conformance harness
-  python3-torch python3-onnx python3-grpcio  # reference models and clients (via /usr/bin/python3)
+  python3-torch python3-onnx python3-grpcio python3-grpc-tools  # reference models and clients (/usr/bin/python3)
   curl procps
 )
 BENCH_PKGS=(wrk hyperfine nodejs npm)
