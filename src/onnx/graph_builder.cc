@@ -4,6 +4,7 @@
 #include <onnx/shape_inference/implementation.h>
 
 #include <bit>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -230,7 +231,9 @@ Status WriteModel(const onnx::ModelProto& model, const std::string& path) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return PermissionDeniedError("cannot open " + tmp + " for writing");
+    if (!out) {
+      return PermissionDeniedError("cannot write " + path + " (opening " + tmp + ": " + std::strerror(errno) + ")");
+    }
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     if (!out.flush()) return InternalError("short write to " + tmp);
   }

@@ -71,6 +71,14 @@ StatusOr<std::string> EmitConv2d(GraphBuilder& b, const std::string& input, cons
   return out;
 }
 
+StatusOr<std::string> EmitEmbedding(GraphBuilder& b, const std::string& ids, const torch::nn::EmbeddingImpl& emb,
+                                    const std::string& prefix) {
+  RETURN_IF_ERROR(AddTensorInitializer(b, prefix + ".weight", emb.weight));
+  const std::string out = b.UniqueName(prefix);
+  b.AddNode("Gather", {prefix + ".weight", ids}, {out}, {{"axis", int64_t{0}}}, prefix + "/Gather");
+  return out;
+}
+
 std::string EmitUnary(GraphBuilder& b, const std::string& op, const std::string& input, const std::string& prefix,
                       const Attrs& attrs) {
   const std::string out = b.UniqueName(prefix);

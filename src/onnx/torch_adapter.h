@@ -19,6 +19,7 @@ class Tensor;
 namespace torch::nn {
 class LinearImpl;
 class Conv2dImpl;
+class EmbeddingImpl;
 }  // namespace torch::nn
 
 namespace reco::onnx_export {
@@ -34,6 +35,11 @@ StatusOr<std::string> EmitLinear(GraphBuilder& b, const std::string& input, cons
 // Conv (NCHW) with the layer's kernel, stride, padding, dilation and groups.
 StatusOr<std::string> EmitConv2d(GraphBuilder& b, const std::string& input, const torch::nn::Conv2dImpl& conv,
                                  const std::string& prefix);
+
+// Embedding lookup as Gather(weight [num, dim], ids) along axis 0: ids [B, ...] int64 -> [B, ..., dim].
+// The engine (and ONNX) report out-of-range ids as errors rather than reading out of bounds.
+StatusOr<std::string> EmitEmbedding(GraphBuilder& b, const std::string& ids, const torch::nn::EmbeddingImpl& emb,
+                                    const std::string& prefix);
 
 // Single-input, single-output nodes ("Relu", "Sigmoid", "Flatten" with axis, ...): output named "<prefix>".
 std::string EmitUnary(GraphBuilder& b, const std::string& op, const std::string& input, const std::string& prefix,
