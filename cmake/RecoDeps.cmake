@@ -29,6 +29,13 @@ add_library(reco_dnnl INTERFACE)
 target_link_libraries(reco_dnnl INTERFACE ${DNNL_LIBRARY})
 target_include_directories(reco_dnnl SYSTEM INTERFACE ${DNNL_INCLUDE_DIR})
 
+# OpenBLAS (Debian's pthread flavour): cblas_sgemm for the engine's GEMM/Conv kernels; allocation-free per call.
+find_library(OPENBLAS_LIBRARY openblas REQUIRED)
+find_path(OPENBLAS_INCLUDE_DIR cblas.h PATH_SUFFIXES x86_64-linux-gnu/openblas-pthread openblas-pthread openblas REQUIRED)
+add_library(reco_openblas INTERFACE)
+target_link_libraries(reco_openblas INTERFACE ${OPENBLAS_LIBRARY})
+target_include_directories(reco_openblas SYSTEM INTERFACE ${OPENBLAS_INCLUDE_DIR})
+
 if(RECO_WITH_TORCH)
   find_package(Torch REQUIRED)
 endif()
