@@ -269,6 +269,12 @@ TEST(KerasTest, ErrorsAreStatuses) {
   EXPECT_FALSE(Sequential::load(junk).ok());
   std::filesystem::remove(junk);
   EXPECT_FALSE(model.save("/nonexistent_dir/x/model.pt").ok());
+
+  // Errors raised inside LibTorch (here: a sparse input, which dense layers cannot take) come back as a Status.
+  StatusOr<at::Tensor> sparse(InternalError("unset"));
+  EXPECT_NO_THROW(sparse = model.predict(torch::randn({4, 2}).to_sparse()));
+  EXPECT_EQ(sparse.status().code(), StatusCode::kInternal) << sparse.status().ToString();
+  EXPECT_NE(sparse.status().message().find("predict: "), std::string::npos);
 }
 
 }  // namespace
