@@ -65,6 +65,15 @@ Status ModelServer::Start(const ModelServerOptions& options) {
   loader_options.intra_op_threads = options.intra_op_threads;
   s.loaders = std::make_unique<OnnxLoaderFactory>(loader_options);
   s.core = std::make_unique<ServerCore>(DefaultFileSystem(), s.loaders.get());
+#ifdef RECO_SERVING_WITH_METRICS
+  s.core->set_manager_observer(ServableManager::Observer{
+      .on_load = [](const std::string& model, int64_t version, const Status& status, double seconds) {
+        metrics::ServingMetrics::Global().RecordModelLoad(model, version, status, seconds);
+      },
+      .on_loaded_versions = [](const std::string& model, int64_t count) {
+        metrics::ServingMetrics::Global().SetLoadedVersions(model, count);
+      }});
+#endif
   if (!options.model_config_file.empty()) {
     RETURN_IF_ERROR(s.core->LoadConfigFile(options.model_config_file));
   } else {
@@ -90,6 +99,12 @@ Status ModelServer::Start(const ModelServerOptions& options) {
   s.predict = std::make_unique<PredictionService>(&s.core->manager(), s.runner.get());
 
   rest::RestHandler::Options rest_options;
+#ifdef RECO_SERVING_WITH_METRICS
+  rest_options.on_request = [](std::string_view model, int64_t version, std::string_view api, StatusCode code,
+                               double seconds) {
+    metrics::ServingMetrics::Global().RecordRequest(model, version, api, code, seconds);
+  };
+#endif
   if (!options.monitoring_config_file.empty()) {
 #ifdef RECO_SERVING_WITH_METRICS
     ASSIGN_OR_RETURN(metrics::MonitoringOptions monitoring,

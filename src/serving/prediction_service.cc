@@ -37,9 +37,20 @@ void PredictRequest::Clear() {
   model_name.clear();
   version = {};
   signature_name.clear();
-  for (NamedTensor& t : inputs) t.name.clear();
+  for (NamedTensor& t : inputs) spare_.push_back(std::move(t));
   inputs.clear();
   output_filter.clear();
+}
+
+NamedTensor* PredictRequest::AddInput(std::string_view name) {
+  if (spare_.empty()) {
+    inputs.emplace_back();
+  } else {
+    inputs.push_back(std::move(spare_.back()));
+    spare_.pop_back();
+  }
+  inputs.back().name.assign(name.data(), name.size());
+  return &inputs.back();
 }
 
 ServableRunner* DirectServableRunner() {

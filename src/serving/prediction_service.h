@@ -31,7 +31,14 @@ struct PredictRequest {
   std::vector<NamedTensor> inputs;
   std::vector<std::string> output_filter;  // empty: all outputs, in the model's order
 
-  void Clear();  // keeps buffers for reuse
+  // Empties the request but keeps the input tensors' buffers for the next AddInput calls, so a request object
+  // reused per connection decodes warm requests without allocating.
+  void Clear();
+  // Appends an input named `name`, reusing a tensor of an earlier request if one is spare.
+  NamedTensor* AddInput(std::string_view name);
+
+ private:
+  std::vector<NamedTensor> spare_;
 };
 
 struct PredictResponse {

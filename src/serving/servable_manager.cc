@@ -78,6 +78,8 @@ void ServableManager::Reconcile(const tensorflow::serving::ModelConfig& config, 
       const auto start = std::chrono::steady_clock::now();
       std::unique_ptr<Loader> loader = loaders_->Create(name, version, path);
       StatusOr<std::shared_ptr<const Servable>> servable = loader->Load();
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (observer_.on_load) observer_.on_load(name, version, servable.status(), seconds);
       if (!servable.ok()) {
         Status error = servable.status().WithContext(fmt::format("model '{}' version {}", name, version));
         RECO_LOG_ERROR("{}", error.ToString());
@@ -86,8 +88,7 @@ void ServableManager::Reconcile(const tensorflow::serving::ModelConfig& config, 
         failed_one = true;
         break;
       }
-      const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-      RECO_LOG_INFO("model '{}' version {}: available ({:.1f} ms)", name, version, ms);
+      RECO_LOG_INFO("model '{}' version {}: available ({:.1f} ms)", name, version, seconds * 1e3);
       SetEntry(name, version, VersionState::kAvailable, Status::Ok(), std::move(*servable));
       loaded.insert(version);
     }
@@ -100,13 +101,18 @@ void ServableManager::Reconcile(const tensorflow::serving::ModelConfig& config, 
       RECO_LOG_WARN("model '{}': no loadable version wanted by the policy; keeping {} loaded version(s) serving",
                     name, loaded.size());
     }
-    return;
+  } else {
+    for (auto it = loaded.begin(); it != loaded.end();) {
+      if (std::binary_search(aspired.begin(), aspired.end(), *it)) {
+        ++it;
+        continue;
+      }
+      RECO_LOG_INFO("model '{}' version {}: unloading", name, *it);
+      SetEntry(name, *it, VersionState::kEnd, Status::Ok(), nullptr);
+      it = loaded.erase(it);
+    }
   }
-  for (int64_t version : loaded) {
-    if (std::binary_search(aspired.begin(), aspired.end(), version)) continue;
-    RECO_LOG_INFO("model '{}' version {}: unloading", name, version);
-    SetEntry(name, version, VersionState::kEnd, Status::Ok(), nullptr);
-  }
+  if (observer_.on_loaded_versions) observer_.on_loaded_versions(name, static_cast<int64_t>(loaded.size()));
 }
 
 void ServableManager::RemoveModel(const std::string& name) {
@@ -120,6 +126,7 @@ void ServableManager::RemoveModel(const std::string& name) {
     models_.erase(it);
   }
   RECO_LOG_INFO("model '{}': removed from the config, unloading {} version(s)", name, removed.versions.size());
+  if (observer_.on_loaded_versions) observer_.on_loaded_versions(name, 0);
 }
 
 StatusOr<ServableHandle> ServableManager::GetHandle(const std::string& name, const VersionSelector& selector) const {

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -69,6 +70,15 @@ class ServableManager {
  public:
   // `loaders` is not owned and must outlive the manager.
   explicit ServableManager(LoaderFactory* loaders) : loaders_(loaders) {}
+
+  // Observers for metrics, called from the reconciling thread (set before the first Reconcile).
+  struct Observer {
+    // One load attempt of `version` took `seconds`; `status` is its result.
+    std::function<void(const std::string& model, int64_t version, const Status& status, double seconds)> on_load;
+    // `model` now has `count` AVAILABLE versions.
+    std::function<void(const std::string& model, int64_t count)> on_loaded_versions;
+  };
+  void set_observer(Observer observer) { observer_ = std::move(observer); }
   ServableManager(const ServableManager&) = delete;
   ServableManager& operator=(const ServableManager&) = delete;
 
@@ -98,6 +108,7 @@ class ServableManager {
                 std::shared_ptr<const Servable> servable);
 
   LoaderFactory* const loaders_;
+  Observer observer_;
   std::mutex reconcile_mu_;  // serializes Reconcile/RemoveModel; never held by requests
   mutable std::shared_mutex mu_;
   std::map<std::string, ModelState> models_;  // GUARDED_BY(mu_)

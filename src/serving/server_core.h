@@ -45,6 +45,8 @@ class ServerCore {
   void StopPolling();
 
   const ServableManager& manager() const { return manager_; }
+  // Metrics hooks; call before the first config is loaded.
+  void set_manager_observer(ServableManager::Observer observer) { manager_.set_observer(std::move(observer)); }
   tensorflow::serving::ModelServerConfig config() const;
 
  private:

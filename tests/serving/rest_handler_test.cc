@@ -1,6 +1,7 @@
 // The REST API without sockets: RestHandler over a ServerCore with fake servables. Covers TF Serving's predict
 // formats, status/metadata JSON, KServe v2, and the bad-input table of issue 4 (status code + JSON error each).
 #include <gtest/gtest.h>
+#include <fmt/format.h>
 #include <rapidjson/document.h>
 
 #include "serving/model_config.h"
@@ -264,6 +265,42 @@ TEST_F(RestHandlerTest, BadInputs) {
   }
   // A good request on the same context still works after all those errors.
   EXPECT_EQ(Post(seed, "{\"inputs\": {\"user_input\": [" + kRow8 + "], " + ok_item + "}}").status, 200);
+}
+
+}  // namespace
+}  // namespace reco::serving::rest
+
+namespace reco::serving::rest {
+namespace {
+
+TEST(RestHandlerHooksTest, OnRequestAndMetricsPath) {
+  testutil::FakeFileSystem fs;
+  fs.WriteFile("/m/seed/4/model.onnx", "ok");
+  testutil::FakeLoaderFactory loaders(&fs);
+  ServerCore core(&fs, &loaders);
+  ASSERT_TRUE(core.ReloadConfig(SingleModelConfig("seed", "/m/seed")).ok());
+  PredictionService service(&core.manager());
+  std::vector<std::string> seen;
+  RestHandler::Options options;
+  options.metrics_text = [] { return std::string("reco_up 1\n"); };
+  options.on_request = [&](std::string_view model, int64_t version, std::string_view api, StatusCode code, double) {
+    seen.push_back(fmt::format("{} {} {} {}", model, version, api, StatusCodeName(code)));
+  };
+  RestHandler handler(&service, options);
+  RestContext ctx;
+  RestResponse response;
+  std::string body = R"({"inputs": {"user_input": [[1,1,1,1,1,1,1,1]], "item_input": [[1,1,1,1,1,1,1,1]]}})";
+  handler.Handle("POST", "/v1/models/seed:predict", body, &ctx, &response);
+  EXPECT_EQ(response.status, 200);
+  std::string bad = "{";
+  handler.Handle("POST", "/v1/models/seed:predict", bad, &ctx, &response);
+  EXPECT_EQ(response.status, 400);
+  std::string empty;
+  handler.Handle("GET", "/monitoring/prometheus/metrics", empty, &ctx, &response);
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "reco_up 1\n");
+  EXPECT_NE(response.content_type.find("text/plain"), std::string_view::npos);
+  EXPECT_EQ(seen, (std::vector<std::string>{"seed 4 predict OK", "seed 4 predict INVALID_ARGUMENT"}));
 }
 
 }  // namespace

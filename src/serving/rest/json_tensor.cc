@@ -39,7 +39,7 @@ bool IntegerFrom(const JsonValue& v, T* out) {
 // Writes one leaf; `index` is the flat element index (for messages).
 Status FillLeaf(const JsonValue& v, DataType dtype, std::string_view what, Tensor* out, int64_t index) {
   auto bad = [&](std::string_view expected) {
-    return InvalidArgumentError(fmt::format("{}: element {} is {} but the model expects {} ({})", what, index,
+    return InvalidArgumentError(fmt::format("input '{}': element {} is {} but the model expects {} ({})", what, index,
                                             Kind(v), expected, DataTypeName(dtype)));
   };
   switch (dtype) {
@@ -76,7 +76,7 @@ Status FillLeaf(const JsonValue& v, DataType dtype, std::string_view what, Tenso
       if (IsB64Object(v) && v.MemberBegin()->value.IsString()) {
         const JsonValue& s = v.MemberBegin()->value;
         if (!Base64Decode(std::string_view(s.GetString(), s.GetStringLength()), &out->strings[index])) {
-          return InvalidArgumentError(fmt::format("{}: element {} is not valid base64", what, index));
+          return InvalidArgumentError(fmt::format("input '{}': element {} is not valid base64", what, index));
         }
         return Status::Ok();
       }
@@ -85,14 +85,14 @@ Status FillLeaf(const JsonValue& v, DataType dtype, std::string_view what, Tenso
     case DataType::kInvalid:
       break;
   }
-  return UnimplementedError(fmt::format("{}: dtype {} is not supported over REST", what, DataTypeName(dtype)));
+  return UnimplementedError(fmt::format("input '{}': dtype {} is not supported over REST", what, DataTypeName(dtype)));
 }
 
 Status FillRecursive(const JsonValue& v, std::span<const int64_t> shape, size_t depth, std::string_view what,
                      Tensor* out, int64_t* index) {
   if (depth == shape.size()) {
     if (v.IsArray()) {
-      return InvalidArgumentError(fmt::format("{}: ragged or too deeply nested list at element {} (expected shape {})",
+      return InvalidArgumentError(fmt::format("input '{}': ragged or too deeply nested list at element {} (expected shape {})",
                                               what, *index, ShapeString(shape)));
     }
     RETURN_IF_ERROR(FillLeaf(v, out->dtype, what, out, *index));
@@ -101,7 +101,7 @@ Status FillRecursive(const JsonValue& v, std::span<const int64_t> shape, size_t 
   }
   if (!v.IsArray() || static_cast<int64_t>(v.Size()) != shape[depth]) {
     return InvalidArgumentError(fmt::format(
-        "{}: ragged list: expected a list of {} at depth {} (shape {}) but found {}{}", what, shape[depth], depth,
+        "input '{}': ragged list: expected a list of {} at depth {} (shape {}) but found {}{}", what, shape[depth], depth,
         ShapeString(shape), v.IsArray() ? "a list of " : std::string(Kind(v)),
         v.IsArray() ? std::to_string(v.Size()) : std::string()));
   }
@@ -115,7 +115,7 @@ Status FlattenRecursive(const JsonValue& v, std::string_view what, Tensor* out, 
     return Status::Ok();
   }
   if (*index >= total) {
-    return InvalidArgumentError(fmt::format("{}: data has more elements than shape {} holds", what,
+    return InvalidArgumentError(fmt::format("input '{}': data has more elements than shape {} holds", what,
                                             ShapeString(out->shape)));
   }
   RETURN_IF_ERROR(FillLeaf(v, out->dtype, what, out, *index));
@@ -200,7 +200,7 @@ Status JsonShape(const JsonValue& value, std::string_view what, std::vector<int6
     if (v->Empty()) break;
     v = &(*v)[0];
   }
-  if (shape->size() > 32) return InvalidArgumentError(fmt::format("{}: list nested deeper than 32", what));
+  if (shape->size() > 32) return InvalidArgumentError(fmt::format("input '{}': list nested deeper than 32", what));
   return Status::Ok();
 }
 
@@ -211,7 +211,7 @@ Status JsonFill(const JsonValue& value, std::span<const int64_t> shape, std::str
 }
 
 Status JsonToTensor(const JsonValue& value, DataType dtype, std::string_view what, Tensor* out) {
-  std::vector<int64_t> shape;
+  thread_local std::vector<int64_t> shape;  // reused: no allocation per request once warm
   RETURN_IF_ERROR(JsonShape(value, what, &shape));
   out->Reset(dtype, shape);
   return JsonFill(value, shape, what, out, 0);
@@ -220,14 +220,14 @@ Status JsonToTensor(const JsonValue& value, DataType dtype, std::string_view wha
 Status JsonFlatToTensor(const JsonValue& data, DataType dtype, std::span<const int64_t> shape, std::string_view what,
                         Tensor* out) {
   for (int64_t d : shape) {
-    if (d < 0) return InvalidArgumentError(fmt::format("{}: shape {} has a negative dimension", what, ShapeString(shape)));
+    if (d < 0) return InvalidArgumentError(fmt::format("input '{}': shape {} has a negative dimension", what, ShapeString(shape)));
   }
   out->Reset(dtype, shape);
   const int64_t total = out->num_elements();
   int64_t index = 0;
   RETURN_IF_ERROR(FlattenRecursive(data, what, out, &index, total));
   if (index != total) {
-    return InvalidArgumentError(fmt::format("{}: data has {} elements but shape {} needs {}", what, index,
+    return InvalidArgumentError(fmt::format("input '{}': data has {} elements but shape {} needs {}", what, index,
                                             ShapeString(shape), total));
   }
   return Status::Ok();

@@ -27,7 +27,8 @@ using JsonValue = rapidjson::Value;
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer, rapidjson::UTF8<>, rapidjson::UTF8<>,
                                      rapidjson::CrtAllocator, rapidjson::kWriteNanAndInfFlag>;
 
-// The shape of a nested array value (a scalar has shape []). Errors on ragged nesting. `what` names the tensor.
+// The shape of a nested array value (a scalar has shape []). `what` is the input's name, used in error messages
+// ("input '<what>': ...") only, so callers pass it without formatting anything.
 Status JsonShape(const JsonValue& value, std::string_view what, std::vector<int64_t>* shape);
 
 // Writes the leaves of `value` (whose shape is `shape`, already checked by JsonShape) as `dtype` elements into

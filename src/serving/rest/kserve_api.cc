@@ -43,7 +43,7 @@ Status DecodeKServeInferRequest(const JsonValue& body, const Servable& servable,
     return InvalidArgumentError("'inputs' must be a list of {name, shape, datatype, data}");
   }
   if (inputs->value.Empty()) return InvalidArgumentError("'inputs' is an empty list");
-  std::vector<int64_t> shape;
+  thread_local std::vector<int64_t> shape;  // reused across requests
   for (const JsonValue& input : inputs->value.GetArray()) {
     if (!input.IsObject()) return InvalidArgumentError("each element of 'inputs' must be an object");
     auto name = input.FindMember("name");
@@ -54,32 +54,31 @@ Status DecodeKServeInferRequest(const JsonValue& body, const Servable& servable,
       return InvalidArgumentError("an input has no string 'name'");
     }
     std::string_view input_name(name->value.GetString(), name->value.GetStringLength());
-    const std::string what = fmt::format("input '{}'", input_name);
+    const std::string_view what = input_name;  // error messages only
     if (shape_it == input.MemberEnd() || !shape_it->value.IsArray()) {
-      return InvalidArgumentError(what + ": 'shape' must be a list of integers");
+      return InvalidArgumentError(fmt::format("input '{}': 'shape' must be a list of integers", what));
     }
     if (datatype == input.MemberEnd() || !datatype->value.IsString()) {
-      return InvalidArgumentError(what + ": 'datatype' must be a string such as \"FP32\"");
+      return InvalidArgumentError(fmt::format("input '{}': 'datatype' must be a string such as \"FP32\"", what));
     }
-    if (data == input.MemberEnd()) return InvalidArgumentError(what + ": 'data' is missing");
+    if (data == input.MemberEnd()) return InvalidArgumentError(fmt::format("input '{}': 'data' is missing", what));
     const TensorInfo* info = nullptr;
     for (const TensorInfo& candidate : servable.inputs()) {
       if (candidate.name == input_name) info = &candidate;
     }
-    if (!info) return InvalidArgumentError(what + " is not an input of the model");
+    if (!info) return InvalidArgumentError(fmt::format("input '{}' is not an input of the model", what));
     std::string_view dt(datatype->value.GetString(), datatype->value.GetStringLength());
     if (DataTypeFromKServeName(dt) != info->dtype) {
-      return InvalidArgumentError(fmt::format("{}: datatype \"{}\" does not match the model's \"{}\"", what, dt,
+      return InvalidArgumentError(fmt::format("input '{}': datatype \"{}\" does not match the model's \"{}\"", what, dt,
                                               KServeDataTypeName(info->dtype)));
     }
     shape.clear();
     for (const JsonValue& d : shape_it->value.GetArray()) {
-      if (!d.IsInt64() || d.GetInt64() < 0) return InvalidArgumentError(what + ": 'shape' must hold integers >= 0");
+      if (!d.IsInt64() || d.GetInt64() < 0) return InvalidArgumentError(fmt::format("input '{}': 'shape' must hold integers >= 0", what));
       shape.push_back(d.GetInt64());
     }
-    request->inputs.emplace_back();
-    request->inputs.back().name.assign(input_name.data(), input_name.size());
-    RETURN_IF_ERROR(JsonFlatToTensor(data->value, info->dtype, shape, what, &request->inputs.back().tensor));
+    NamedTensor* tensor = request->AddInput(input_name);
+    RETURN_IF_ERROR(JsonFlatToTensor(data->value, info->dtype, shape, what, &tensor->tensor));
   }
   auto outputs = body.FindMember("outputs");
   if (outputs != body.MemberEnd()) {

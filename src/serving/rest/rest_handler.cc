@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+
 #include "serving/http_status.h"
 #include "serving/model_config.h"
 #include "serving/rest/json_tensor.h"
@@ -60,6 +62,10 @@ struct RestContext::Impl {
   PredictResponse response;
   std::string id;
   std::vector<int64_t> versions;
+  // What the request was about, for Options::on_request.
+  std::string_view api;
+  std::string model;
+  int64_t version = 0;
   rapidjson::StringBuffer out;
   JsonWriter writer;
 
@@ -100,6 +106,9 @@ void RestHandler::Handle(std::string_view method, std::string_view target, std::
   response->status = 200;
   response->content_type = "application/json";
   std::string_view path = target.substr(0, target.find('?'));
+  const auto start = std::chrono::steady_clock::now();
+  ctx->api = {};
+  ctx->version = 0;
   Status status;
   try {
     status = Route(method, path, body, ctx, response);
@@ -114,6 +123,10 @@ void RestHandler::Handle(std::string_view method, std::string_view target, std::
     response->content_type = "application/json";
   }
   response->body = std::string_view(ctx->out.GetString(), ctx->out.GetSize());
+  if (options_.on_request && !ctx->api.empty()) {
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    options_.on_request(ctx->model, ctx->version, ctx->api, status.code(), seconds);
+  }
 }
 
 Status RestHandler::Route(std::string_view method, std::string_view path, std::string& body, RestContext::Impl* ctx,
@@ -146,6 +159,8 @@ Status RestHandler::HandleV1(std::string_view method, std::string_view rest, std
     selector.label = std::string(label);
   }
   const std::string model_name(model);
+  ctx->model.assign(model.data(), model.size());
+  ctx->api = rest.empty() ? "status" : rest == "/metadata" ? "metadata" : "predict";
   if (rest.empty() || rest == "/metadata") {
     if (method != "GET") return NotFoundError(fmt::format("Malformed request: {} on /v1/models/{} (use GET)", method,
                                                           model));
@@ -170,6 +185,7 @@ Status RestHandler::HandleV1(std::string_view method, std::string_view rest, std
   if (rest != ":predict") return NotFoundError(fmt::format("Malformed request: unknown verb or path '{}'", rest));
   if (method != "POST") return NotFoundError("Malformed request: :predict needs POST");
   ASSIGN_OR_RETURN(ServableHandle handle, service_->Resolve(model_name, selector));
+  ctx->version = handle.version();
   ASSIGN_OR_RETURN(PoolDocument * doc, ctx->Parse(body));
   ctx->request.Clear();
   RequestFormat format;
@@ -217,6 +233,7 @@ Status RestHandler::HandleV2(std::string_view method, std::string_view rest, std
     selector.version = version;
   }
   const std::string model_name(model);
+  ctx->model.assign(model.data(), model.size());
   if (rest == "/ready") {
     if (method != "GET") return NotFoundError("Malformed request: /ready needs GET");
     const bool ready = service_->Resolve(model_name, selector).ok();
@@ -231,6 +248,7 @@ Status RestHandler::HandleV2(std::string_view method, std::string_view rest, std
     return Status::Ok();
   }
   if (rest.empty()) {
+    ctx->api = "kserve_metadata";
     if (method != "GET") return NotFoundError("Malformed request: model metadata needs GET");
     ASSIGN_OR_RETURN(ServableHandle handle, service_->Resolve(model_name, selector));
     ASSIGN_OR_RETURN(std::vector<VersionStatus> statuses, service_->manager().GetStatus(model_name, std::nullopt));
@@ -242,8 +260,10 @@ Status RestHandler::HandleV2(std::string_view method, std::string_view rest, std
     return Status::Ok();
   }
   if (rest != "/infer") return NotFoundError(fmt::format("Malformed request: unknown path '{}'", rest));
+  ctx->api = "kserve_infer";
   if (method != "POST") return NotFoundError("Malformed request: /infer needs POST");
   ASSIGN_OR_RETURN(ServableHandle handle, service_->Resolve(model_name, selector));
+  ctx->version = handle.version();
   ASSIGN_OR_RETURN(PoolDocument * doc, ctx->Parse(body));
   ctx->request.Clear();
   ctx->id.clear();

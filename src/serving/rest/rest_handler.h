@@ -51,6 +51,11 @@ class RestHandler {
     std::string metrics_path = "/monitoring/prometheus/metrics";
     // Returns the Prometheus text; unset -> the metrics path answers 404.
     std::function<std::string()> metrics_text;
+    // Called after every predict/infer/metadata/status request that named a model (for request metrics).
+    // `api` is "predict", "kserve_infer", "metadata", "kserve_metadata" or "status"; version 0 if none resolved.
+    std::function<void(std::string_view model, int64_t version, std::string_view api, StatusCode code,
+                       double seconds)>
+        on_request;
   };
 
   // `service` is not owned and must outlive the handler.

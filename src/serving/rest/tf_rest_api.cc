@@ -14,11 +14,7 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-NamedTensor* AddInput(PredictRequest* request, std::string_view name) {
-  request->inputs.emplace_back();
-  request->inputs.back().name.assign(name.data(), name.size());
-  return &request->inputs.back();
-}
+NamedTensor* AddInput(PredictRequest* request, std::string_view name) { return request->AddInput(name); }
 
 Status DecodeRow(const JsonValue& instances, const Servable& servable, PredictRequest* request) {
   if (!instances.IsArray()) return InvalidArgumentError("'instances' must be a list");
@@ -49,10 +45,10 @@ Status DecodeRow(const JsonValue& instances, const Servable& servable, PredictRe
       }
     }
   }
-  std::vector<int64_t> inner;
-  std::vector<int64_t> shape;
+  thread_local std::vector<int64_t> inner;  // reused across requests
+  thread_local std::vector<int64_t> shape;
   for (const TensorInfo& info : infos) {
-    const std::string what = fmt::format("input '{}'", info.name);
+    const std::string_view what = info.name;
     auto value_of = [&](rapidjson::SizeType k) -> const JsonValue* {
       if (!named) return &instances[k];
       auto it = instances[k].FindMember(info.name.c_str());
@@ -85,7 +81,7 @@ Status DecodeColumnar(const JsonValue& inputs, const Servable& servable, Predict
           "'inputs' must be an object keyed by input name: the model has {} inputs", infos.size()));
     }
     NamedTensor* input = AddInput(request, infos[0].name);
-    return JsonToTensor(inputs, infos[0].dtype, fmt::format("input '{}'", infos[0].name), &input->tensor);
+    return JsonToTensor(inputs, infos[0].dtype, infos[0].name, &input->tensor);
   }
   if (inputs.MemberCount() == 0) return InvalidArgumentError("'inputs' is an empty object");
   for (const auto& member : inputs.GetObject()) {
@@ -101,7 +97,7 @@ Status DecodeColumnar(const JsonValue& inputs, const Servable& servable, Predict
                                               expected));
     }
     NamedTensor* input = AddInput(request, name);
-    RETURN_IF_ERROR(JsonToTensor(member.value, info->dtype, fmt::format("input '{}'", name), &input->tensor));
+    RETURN_IF_ERROR(JsonToTensor(member.value, info->dtype, name, &input->tensor));
   }
   return Status::Ok();
 }
