@@ -267,6 +267,13 @@ TEST(KerasTest, ErrorsAreStatuses) {
   const std::string junk = TempPath("junk.pt");
   std::ofstream(junk) << "this is not a model";
   EXPECT_FALSE(Sequential::load(junk).ok());
+  // A real model file cut in half.
+  ASSERT_TRUE(model.save(junk).ok());
+  std::filesystem::resize_file(junk, std::filesystem::file_size(junk) / 2);
+  StatusOr<Sequential> truncated(InternalError("unset"));
+  EXPECT_NO_THROW(truncated = Sequential::load(junk));
+  EXPECT_FALSE(truncated.ok());
+  EXPECT_NE(truncated.status().message().find(junk), std::string::npos) << truncated.status().ToString();
   std::filesystem::remove(junk);
   EXPECT_FALSE(model.save("/nonexistent_dir/x/model.pt").ok());
 
