@@ -51,7 +51,7 @@ const KernelRegistry& KernelRegistry::Default() {
     RegisterGeneratorKernels(r);
     RegisterMovementKernels(r);
     // --- BLAS-heavy families (owned by the `kernels` helper): add one call line each below. ---
-    // RegisterGemmKernels(r);
+    RegisterGemmKernels(r);
     // RegisterConvKernels(r);
     // RegisterPoolKernels(r);
     // RegisterNormKernels(r);
