@@ -43,7 +43,7 @@ std::string_view ActivationName(Activation::Kind kind) {
 
 KernelInfo::KernelInfo(const onnx::NodeProto& node, int opset, std::vector<const TensorView*> constant_inputs,
                        Activation fused_activation, bool fused_bias)
-    : node_(node), opset_(opset), constant_inputs_(std::move(constant_inputs)),
+    : node_(node), display_name_(node.name()), opset_(opset), constant_inputs_(std::move(constant_inputs)),
       fused_activation_(fused_activation), fused_bias_(fused_bias) {}
 
 bool KernelInfo::input_exists(int i) const { return i >= 0 && i < node_.input_size() && !node_.input(i).empty(); }
@@ -95,13 +95,17 @@ const onnx::TensorProto* KernelInfo::GetTensorAttr(std::string_view name) const 
 }
 
 std::string KernelInfo::Describe() const {
-  std::string d = "node '" + node_.name() + "' (";
+  std::string d = "node '" + display_name_ + "' (";
   if (!node_.domain().empty()) d += node_.domain() + ".";
   return d + node_.op_type() + ", opset " + std::to_string(opset_) + ")";
 }
 
 Status OpKernel::Error(std::string_view msg) const {
   return InvalidArgumentError(describe_ + ": " + std::string(msg));
+}
+
+Status OpKernel::Unimplemented(std::string_view msg) const {
+  return UnimplementedError(describe_ + ": " + std::string(msg));
 }
 
 }  // namespace reco::engine

@@ -48,7 +48,9 @@ class KernelInfo {
   KernelInfo(const onnx::NodeProto& node, int opset, std::vector<const TensorView*> constant_inputs,
              Activation fused_activation = {}, bool fused_bias = false);
 
-  const std::string& node_name() const { return node_.name(); }
+  // The node's name, or "<Op>#<index>" when the model leaves it empty.
+  const std::string& node_name() const { return display_name_; }
+  void set_display_name(std::string name) { display_name_ = std::move(name); }
   const std::string& op_type() const { return node_.op_type(); }
   const std::string& domain() const { return node_.domain(); }
   // The opset version of this node's domain imported by the model.
@@ -84,6 +86,7 @@ class KernelInfo {
 
  private:
   const onnx::NodeProto& node_;
+  std::string display_name_;
   int opset_;
   std::vector<const TensorView*> constant_inputs_;
   Activation fused_activation_;
@@ -164,6 +167,8 @@ class OpKernel {
   }
   // InvalidArgumentError("<describe>: <msg>").
   Status Error(std::string_view msg) const;
+  // UnimplementedError("<describe>: <msg>"): a valid model using a variant (dtype, mode) the engine lacks.
+  Status Unimplemented(std::string_view msg) const;
 
  private:
   std::string describe_;

@@ -66,7 +66,46 @@ class ModelBuilder {
     RETURN_IF_ERROR(TopoSort());
     RETURN_IF_ERROR(CreateKernelsAndFold());
     if (options_.fusion) RETURN_IF_ERROR(Fuse());
+    FindValueKeyedInputs();
     return Status::Ok();
+  }
+
+  // Walks back from every plan-time input slot to the graph inputs it depends on (stopping at constants and at
+  // Shape/Size, which need only shapes). Integer/bool graph inputs found become part of the plan key.
+  void FindValueKeyedInputs() {
+    std::vector<int> producer(m_->values.size(), -1);
+    for (size_t k = 0; k < m_->nodes.size(); ++k) {
+      for (int v : m_->nodes[k].outputs) if (v >= 0) producer[v] = static_cast<int>(k);
+    }
+    std::vector<bool> seen(m_->values.size(), false);
+    std::vector<int> stack;
+    for (const Node& n : m_->nodes) {
+      for (size_t i = 0; i < n.inputs.size() && i < 24; ++i) {
+        if (n.inputs[i] >= 0 && (n.def_flags & KernelDef::PlanTimeInput(static_cast<int>(i)))) stack.push_back(n.inputs[i]);
+      }
+    }
+    std::set<int> keyed;
+    while (!stack.empty()) {
+      const int v = stack.back();
+      stack.pop_back();
+      if (seen[v]) continue;
+      seen[v] = true;
+      const Value& val = m_->values[v];
+      if (val.constant) continue;
+      if (val.graph_input >= 0) {
+        const DType t = m_->inputs[val.graph_input].dtype;
+        const TensorInfo& info = m_->inputs[val.graph_input];
+        const bool scalar = info.has_shape && info.shape.empty();  // e.g. Range's float start/limit/delta
+        if (t == DType::kInt64 || t == DType::kInt32 || t == DType::kBool || scalar) keyed.insert(val.graph_input);
+        continue;
+      }
+      const int p = producer[v];
+      if (p < 0) continue;
+      const std::string& op = m_->nodes[p].proto->op_type();
+      if (op == "Shape" || op == "Size") continue;
+      for (int in : m_->nodes[p].inputs) if (in >= 0) stack.push_back(in);
+    }
+    m_->value_keyed_inputs.assign(keyed.begin(), keyed.end());
   }
 
  private:
@@ -189,6 +228,7 @@ class ModelBuilder {
     std::vector<const TensorView*> consts;
     for (int v : node->inputs) consts.push_back(v >= 0 ? m_->values[v].constant : nullptr);
     KernelInfo info(*node->proto, node->opset, std::move(consts), node->fused_activation, node->fused_bias);
+    info.set_display_name(node->name);
     StatusOr<std::unique_ptr<OpKernel>> k = def.factory(info);
     if (!k.ok()) return k.status();
     node->kernel = std::move(k).value();
@@ -217,6 +257,7 @@ class ModelBuilder {
         return UnimplementedError(DescribeNode(p, j, node.opset) + ": " + why);
       }
       defs_.push_back(def);
+      node.def_flags = def->flags;
       RETURN_IF_ERROR(MakeKernel(&node, *def).WithContext(DescribeNode(p, j, node.opset)));
       bool all_const = true;
       std::vector<const TensorView*> ins;

@@ -39,6 +39,7 @@ struct Node {
   std::unique_ptr<OpKernel> kernel;
   Activation fused_activation;
   bool fused_bias = false;
+  uint32_t def_flags = 0;  // KernelDef::flags of the resolved kernel
 };
 
 class Model {
@@ -58,6 +59,9 @@ class Model {
   int default_opset = 0;
   std::map<std::string, int> opsets;  // domain -> version (canonical domain)
   std::map<std::string, std::string> metadata;
+  // Graph inputs whose VALUES the planner needs (they reach a KernelDef::PlanTimeInput slot through int ops);
+  // their values are part of the plan key.
+  std::vector<int> value_keyed_inputs;
   int folded_nodes = 0;
   int fused_nodes = 0;
 

@@ -47,9 +47,10 @@ MemoryPlan AssignOffsets(std::span<const BufferRequest> requests) {
   return plan;
 }
 
-StatusOr<std::unique_ptr<Plan>> BuildPlan(const Model& model, std::span<const Shape> input_shapes) {
+StatusOr<std::unique_ptr<Plan>> BuildPlan(const Model& model, std::span<const TensorView* const> inputs) {
   auto plan = std::make_unique<Plan>();
-  plan->input_shapes.assign(input_shapes.begin(), input_shapes.end());
+  for (const TensorView* in : inputs) plan->input_shapes.push_back(in->shape);
+  const std::span<const Shape> input_shapes(plan->input_shapes);
   const size_t nv = model.values.size();
   plan->values.resize(nv);
   std::vector<TensorView> metas(nv);
@@ -74,6 +75,20 @@ StatusOr<std::unique_ptr<Plan>> BuildPlan(const Model& model, std::span<const Sh
     pv.shape = input_shapes[i];
     pv.input_index = static_cast<int>(i);
     metas[v] = TensorView(pv.dtype, pv.shape, static_cast<void*>(nullptr));
+  }
+  for (int i : model.value_keyed_inputs) {
+    if (inputs[i]->data == nullptr && inputs[i]->num_elements() > 0) {
+      return InvalidArgumentError("input '" + model.inputs[i].name + "' feeds a shape computation; its value is needed");
+    }
+    plan->plan_constants.push_back(Tensor::CopyOf(*inputs[i]));
+    const Tensor& t = plan->plan_constants.back();
+    plan->keyed_values.emplace_back(i, &t);
+    const int v = model.input_values[i];
+    PlanValue& pv = plan->values[v];
+    pv.kind = PlanValue::Kind::kConstant;
+    pv.const_data = t.raw_data();
+    metas[v] = t.view();
+    known[v] = true;
   }
 
   for (size_t k = 0; k < model.nodes.size(); ++k) {

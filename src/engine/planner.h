@@ -62,7 +62,8 @@ struct PlanStep {
 
 class Plan {
  public:
-  std::vector<Shape> input_shapes;  // the signature
+  std::vector<Shape> input_shapes;  // the signature: input shapes ...
+  std::vector<std::pair<int, const Tensor*>> keyed_values;  // ... and values of value-keyed inputs (in plan_constants)
   std::vector<PlanValue> values;    // parallel to Model::values
   std::vector<PlanStep> steps;
   size_t arena_bytes = 0;
@@ -76,6 +77,7 @@ class Plan {
   size_t offset_of(int value) const { return values[value].offset; }
 };
 
-StatusOr<std::unique_ptr<Plan>> BuildPlan(const Model& model, std::span<const Shape> input_shapes);
+// `inputs` in model input order: shapes always; data only needed for Model::value_keyed_inputs.
+StatusOr<std::unique_ptr<Plan>> BuildPlan(const Model& model, std::span<const TensorView* const> inputs);
 
 }  // namespace reco::engine

@@ -5,6 +5,7 @@
 #include <onnx/shape_inference/implementation.h>
 
 #include <filesystem>
+#include <cstring>
 #include <fstream>
 #include <limits>
 #include <mutex>
@@ -31,8 +32,13 @@ class PlanCache {
   }
   std::shared_ptr<const Plan> Insert(std::shared_ptr<const Plan> plan) {
     std::unique_lock lock(mu_);
+    std::vector<const TensorView*> key;
+    std::vector<TensorView> views;
+    for (const Shape& s : plan->input_shapes) views.emplace_back(DType::kUndefined, s, static_cast<void*>(nullptr));
+    for (const auto& [i, t] : plan->keyed_values) views[i].data = const_cast<void*>(t->raw_data());
+    for (const TensorView& v : views) key.push_back(&v);
     for (const auto& p : plans_) {
-      if (p->input_shapes == plan->input_shapes) return p;  // another thread won the race
+      if (Matches(*p, key)) return p;  // another thread won the race
     }
     if (plans_.size() >= capacity_) plans_.erase(plans_.begin());
     plans_.push_back(plan);
@@ -45,6 +51,9 @@ class PlanCache {
   static bool Matches(const Plan& p, std::span<const TensorView* const> inputs) {
     for (size_t i = 0; i < inputs.size(); ++i) {
       if (p.input_shapes[i] != inputs[i]->shape) return false;
+    }
+    for (const auto& [i, t] : p.keyed_values) {
+      if (t->byte_size() && std::memcmp(t->raw_data(), inputs[i]->data, t->byte_size()) != 0) return false;
     }
     return true;
   }
@@ -129,9 +138,7 @@ size_t Session::num_cached_plans() const { return plans_->size(); }
 
 StatusOr<std::shared_ptr<const Plan>> Session::GetPlan(std::span<const TensorView* const> inputs) const {
   if (std::shared_ptr<const Plan> p = plans_->Find(inputs)) return p;
-  std::vector<Shape> shapes;
-  for (const TensorView* v : inputs) shapes.push_back(v->shape);
-  ASSIGN_OR_RETURN(std::unique_ptr<Plan> plan, BuildPlan(*model_, shapes));
+  ASSIGN_OR_RETURN(std::unique_ptr<Plan> plan, BuildPlan(*model_, inputs));
   return plans_->Insert(std::shared_ptr<const Plan>(std::move(plan)));
 }
 

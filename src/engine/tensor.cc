@@ -112,6 +112,53 @@ bool operator==(const Shape& a, const Shape& b) {
   return true;
 }
 
+float HalfToFloat(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
+  uint32_t exp = (h >> 10) & 0x1f, mant = h & 0x3ff, bits;
+  if (exp == 0) {
+    if (mant == 0) {
+      bits = sign;
+    } else {  // subnormal: normalise
+      exp = 127 - 15 + 1;
+      while (!(mant & 0x400)) {
+        mant <<= 1;
+        --exp;
+      }
+      bits = sign | (exp << 23) | ((mant & 0x3ff) << 13);
+    }
+  } else if (exp == 31) {
+    bits = sign | 0x7f800000 | (mant << 13);
+  } else {
+    bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
+  }
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+uint16_t FloatToHalf(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  const uint16_t sign = static_cast<uint16_t>((x >> 16) & 0x8000);
+  const uint32_t abs = x & 0x7fffffff;
+  if (abs >= 0x7f800000) return sign | 0x7c00 | (abs > 0x7f800000 ? 0x200 : 0);  // Inf / NaN
+  if (abs >= 0x477ff000) return sign | 0x7c00;                                   // overflow -> Inf
+  if (abs < 0x38800000) {                                                        // subnormal or zero
+    if (abs < 0x33000000) return sign;
+    // Half subnormal: value = q * 2^-24 with q = full >> (126 - e); round to nearest even.
+    const uint32_t e = abs >> 23;
+    const uint32_t full = (abs & 0x7fffff) | 0x800000;
+    const int s2 = 126 - static_cast<int>(e);
+    const uint32_t q = full >> s2, rr = full & ((1u << s2) - 1), hh = 1u << (s2 - 1);
+    const uint32_t out = q + ((rr > hh || (rr == hh && (q & 1))) ? 1 : 0);
+    return static_cast<uint16_t>(sign | out);
+  }
+  uint32_t h = ((abs >> 13) - ((127 - 15) << 10));
+  const uint32_t rem = abs & 0x1fff;
+  if (rem > 0x1000 || (rem == 0x1000 && (h & 1))) ++h;
+  return static_cast<uint16_t>(sign | h);
+}
+
 void* AlignedAlloc(size_t bytes) {
   if (bytes == 0) return nullptr;
   size_t rounded = (bytes + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment;

@@ -167,6 +167,10 @@ struct NamedTensor {
   Tensor tensor;
 };
 
+// IEEE binary16 <-> float (round to nearest even; NaN/Inf kept).
+float HalfToFloat(uint16_t h);
+uint16_t FloatToHalf(float f);
+
 // 64-byte-aligned allocation helpers used by Tensor and the run arena. AlignedAlloc(0) returns nullptr.
 void* AlignedAlloc(size_t bytes);
 void AlignedFree(void* p);

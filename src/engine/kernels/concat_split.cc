@@ -133,7 +133,7 @@ class SplitKernel final : public OpKernel {
 
 void RegisterConcatSplitKernels(KernelRegistry* r) {
   r->Add<ConcatKernel>("Concat", 4, 17);
-  r->Add<SplitKernel>("Split", 2, 17);
+  r->Add<SplitKernel>("Split", 2, 17, KernelDef::PlanTimeInput(1));
 }
 
 }  // namespace reco::engine

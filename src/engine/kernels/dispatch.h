@@ -13,7 +13,7 @@ struct TypeTag {
   using type = T;
 };
 
-// Calls f(TypeTag<T>{}) for float, double, int32, int64; returns false for other dtypes.
+// Calls f(TypeTag<T>{}) for float, double, int32, int64, int8, uint8; returns false for other dtypes.
 template <typename F>
 bool DispatchNumeric(DType t, F&& f) {
   switch (t) {
@@ -21,6 +21,8 @@ bool DispatchNumeric(DType t, F&& f) {
     case DType::kFloat64: f(TypeTag<double>{}); return true;
     case DType::kInt32: f(TypeTag<int32_t>{}); return true;
     case DType::kInt64: f(TypeTag<int64_t>{}); return true;
+    case DType::kInt8: f(TypeTag<int8_t>{}); return true;
+    case DType::kUint8: f(TypeTag<uint8_t>{}); return true;
     default: return false;
   }
 }
@@ -30,8 +32,6 @@ template <typename F>
 bool DispatchAll(DType t, F&& f) {
   switch (t) {
     case DType::kBool: f(TypeTag<bool>{}); return true;
-    case DType::kInt8: f(TypeTag<int8_t>{}); return true;
-    case DType::kUint8: f(TypeTag<uint8_t>{}); return true;
     case DType::kFloat16: f(TypeTag<uint16_t>{}); return true;
     default: return DispatchNumeric(t, f);
   }

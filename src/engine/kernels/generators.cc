@@ -126,8 +126,9 @@ class RangeKernel final : public OpKernel {
 
 void RegisterGeneratorKernels(KernelRegistry* r) {
   r->Add<ConstantKernel>("Constant", 1, 17);
-  r->Add<ConstantOfShapeKernel>("ConstantOfShape", 9, 17);
-  r->Add<RangeKernel>("Range", 11, 17);
+  r->Add<ConstantOfShapeKernel>("ConstantOfShape", 9, 17, KernelDef::PlanTimeInput(0));
+  r->Add<RangeKernel>("Range", 11, 17,
+                       KernelDef::PlanTimeInput(0) | KernelDef::PlanTimeInput(1) | KernelDef::PlanTimeInput(2));
 }
 
 }  // namespace reco::engine

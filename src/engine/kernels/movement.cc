@@ -233,7 +233,7 @@ class IdentityKernel final : public OpKernel {
     const TensorView* x = ctx.input_meta(0);
     if (ctx.num_inputs() > 2 && ctx.input_meta(2)) {  // Dropout-12 training_mode
       const TensorView* t = ctx.input_value(2);
-      if (!t || (t->dtype == DType::kBool && *t->data_as<bool>())) return Error("training mode is not supported");
+      if (!t || (t->dtype == DType::kBool && *t->data_as<bool>())) return Unimplemented("training mode is not supported");
     }
     ctx.set_output(0, x->dtype, x->shape);
     if (ctx.num_outputs() > 1) ctx.set_output(1, DType::kBool, x->shape);
@@ -250,11 +250,13 @@ class IdentityKernel final : public OpKernel {
 }  // namespace
 
 void RegisterMovementKernels(KernelRegistry* r) {
-  r->Add<ExpandKernel>("Expand", 8, 17);
-  r->Add<TileKernel>("Tile", 6, 17);
-  r->Add<SliceKernel>("Slice", 1, 17);
+  r->Add<ExpandKernel>("Expand", 8, 17, KernelDef::PlanTimeInput(1));
+  r->Add<TileKernel>("Tile", 6, 17, KernelDef::PlanTimeInput(1));
+  r->Add<SliceKernel>("Slice", 1, 17,
+                       KernelDef::PlanTimeInput(1) | KernelDef::PlanTimeInput(2) | KernelDef::PlanTimeInput(3) |
+                           KernelDef::PlanTimeInput(4));
   r->Add<IdentityKernel>("Identity", 1, 17);
-  r->Add<IdentityKernel>("Dropout", 1, 17);
+  r->Add<IdentityKernel>("Dropout", 1, 17, KernelDef::PlanTimeInput(2));
 }
 
 }  // namespace reco::engine

@@ -26,6 +26,9 @@ struct KernelDef {
   // Flags for the planner's fusions.
   static constexpr uint32_t kFusableActivation = 1u << 0;  // accepts KernelInfo::fused_activation()
   static constexpr uint32_t kFusableBias = 1u << 1;        // accepts a trailing bias input (MatMul + Add)
+  // Input i's VALUE is needed at plan time (a target shape, axes, repeats, slice bounds...). If it comes from a
+  // graph input, that input's value becomes part of the plan key (the ONNX backend tests feed shapes as inputs).
+  static constexpr uint32_t PlanTimeInput(int i) { return 1u << (8 + i); }
 
   std::string domain;  // "" for the default ONNX domain
   std::string op_type;

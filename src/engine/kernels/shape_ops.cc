@@ -197,10 +197,10 @@ class SqueezeKernel final : public CopyKernel {
 void RegisterShapeKernels(KernelRegistry* r) {
   r->Add<ShapeKernel>("Shape", 1, 17);
   r->Add<SizeKernel>("Size", 1, 17);
-  r->Add<ReshapeKernel>("Reshape", 5, 17);
+  r->Add<ReshapeKernel>("Reshape", 5, 17, KernelDef::PlanTimeInput(1));
   r->Add<FlattenKernel>("Flatten", 1, 17);
-  r->Add<SqueezeKernel<false>>("Squeeze", 1, 17);
-  r->Add<SqueezeKernel<true>>("Unsqueeze", 1, 17);
+  r->Add<SqueezeKernel<false>>("Squeeze", 1, 17, KernelDef::PlanTimeInput(1));
+  r->Add<SqueezeKernel<true>>("Unsqueeze", 1, 17, KernelDef::PlanTimeInput(1));
 }
 
 }  // namespace reco::engine
