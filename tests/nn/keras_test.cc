@@ -159,6 +159,21 @@ TEST(KerasTest, SummaryAndLayersOfASmallCnn) {
   EXPECT_EQ(out->sizes(), (std::vector<int64_t>{3, 10}));
 }
 
+TEST(KerasTest, AddLayersOneByOne) {
+  Sequential model;
+  ASSERT_TRUE(model.add(Input({4})).ok());
+  ASSERT_TRUE(model.add(Dense(3, "relu")).ok());
+  ASSERT_TRUE(model.add(Dense(2).named("logits")).ok());
+  ASSERT_TRUE(model.built());  // rebuilt after each add, as Keras does once it knows the input
+  EXPECT_EQ(model.output_shape(), (std::vector<int64_t>{2}));
+  EXPECT_EQ(model.count_params(), 4 * 3 + 3 + 3 * 2 + 2);
+  EXPECT_EQ(model.layers()[1].config.name, "logits");
+  EXPECT_EQ(model.add(Dense(2).named("logits")).code(), StatusCode::kInvalidArgument);  // duplicate name
+  ASSERT_TRUE(model.compile("adam", BinaryCrossentropy(true)).ok());
+  EXPECT_EQ(model.add(Dense(1)).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(model.build({5}).code(), StatusCode::kInvalidArgument);  // built for [4]
+}
+
 TEST(KerasTest, SamePaddingFollowsTensorFlow) {
   // 7x7, k3, s2: 4x4 output, 1 pixel each side. 8x8: 4x4 output, the extra pixel goes bottom/right.
   Sequential odd({Input({3, 7, 7}), Conv2D(4, 3, {.strides = 2, .padding = "same"})});
