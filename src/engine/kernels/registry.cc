@@ -54,9 +54,9 @@ const KernelRegistry& KernelRegistry::Default() {
     RegisterGemmKernels(r);
     // RegisterConvKernels(r);
     // RegisterPoolKernels(r);
-    // RegisterNormKernels(r);
-    // RegisterReduceKernels(r);
-    // RegisterSoftmaxKernels(r);
+    RegisterNormKernels(r);
+    RegisterReduceKernels(r);
+    RegisterSoftmaxKernels(r);
     // --- end of BLAS-heavy families ---
     return r;
   }();

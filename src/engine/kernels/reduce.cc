@@ -1,0 +1,202 @@
+// ReduceSum / ReduceMean / ReduceMax / ReduceMin / ReduceSumSquare and ArgMax / ArgMin.
+// Axes: an attribute up to opset 12 for ReduceSum (an optional input from 13) and up to 17 for the others (an
+// input from 18, not claimed). With no axes every axis is reduced, unless noop_with_empty_axes=1 (opset 13+
+// ReduceSum), which makes the op an identity. The reduction walks the input once in memory order and
+// accumulates into out[offset] where reduced axes have output stride 0, so any axis set costs one pass.
+#include <algorithm>
+#include <limits>
+#include <type_traits>
+#include <vector>
+
+#include "engine/kernels/dispatch.h"
+#include "engine/kernels/registry.h"
+
+namespace reco::engine {
+namespace {
+
+enum class ReduceOp { kSum, kMean, kMax, kMin, kSumSquare };
+
+// Resolves `axes` (possibly negative; empty = all unless noop) against `rank` into a bool mask.
+Status ResolveAxes(std::span<const int64_t> axes, int rank, bool* mask) {
+  for (int d = 0; d < rank; ++d) mask[d] = axes.empty();
+  for (int64_t a : axes) {
+    const int64_t r = a < 0 ? a + rank : a;
+    if (r < 0 || r >= rank) return InvalidArgumentError("axis " + std::to_string(a) + " out of range for rank " + std::to_string(rank));
+    mask[r] = true;
+  }
+  return Status::Ok();
+}
+
+template <ReduceOp kOp>
+class ReduceKernel final : public OpKernel {
+ public:
+  explicit ReduceKernel(const KernelInfo& info)
+      : OpKernel(info), axes_from_input_(kOp == ReduceOp::kSum && info.opset() >= 13),
+        keepdims_(info.GetInt("keepdims", 1) != 0), noop_(info.GetInt("noop_with_empty_axes", 0) != 0),
+        axes_attr_(info.GetInts("axes")) {}
+
+  Status InferOutputs(InferenceContext& ctx) const override {
+    const TensorView* x = ctx.input_meta(0);
+    if (!DispatchNumeric(x->dtype, [](auto) {})) return Unimplemented("dtype " + std::string(DTypeName(x->dtype)));
+    std::vector<int64_t> axes = axes_attr_;
+    if (axes_from_input_ && ctx.num_inputs() > 1 && ctx.input_meta(1)) {
+      const TensorView* a = ctx.input_value(1);
+      if (!a) return Unimplemented("axes must be known at plan time");
+      if (a->dtype != DType::kInt64) return Error("axes must be int64");
+      axes.assign(a->data_as<int64_t>(), a->data_as<int64_t>() + a->num_elements());
+    }
+    auto state = std::make_shared<Plan>();
+    const int rank = x->shape.rank();
+    state->noop = axes.empty() && noop_;
+    Status s = ResolveAxes(axes, rank, state->mask);
+    if (!s.ok()) return Error(s.message());
+    Shape out;
+    int64_t stride = 1;
+    for (int d = rank - 1; d >= 0; --d) {
+      state->out_stride[d] = (state->mask[d] && !state->noop) ? 0 : stride;
+      if (!state->mask[d] || state->noop) stride *= x->shape[d];
+    }
+    for (int d = 0; d < rank; ++d) {
+      if (!state->mask[d] || state->noop) out.push_back(x->shape[d]);
+      else if (keepdims_) out.push_back(1);
+      if (state->mask[d] && !state->noop && x->shape[d] == 0 && (kOp == ReduceOp::kMax || kOp == ReduceOp::kMin)) {
+        return Error("cannot reduce an empty axis with max/min");
+      }
+    }
+    ctx.set_output(0, x->dtype, out);
+    ctx.set_plan_state(std::move(state));
+    return Status::Ok();
+  }
+
+  Status Compute(const KernelContext& ctx) const override {
+    const Plan& p = *ctx.plan_state<Plan>();
+    const TensorView& x = *ctx.input(0);
+    TensorView& y = ctx.output(0);
+    DispatchNumeric(x.dtype, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      using Acc = std::conditional_t<std::is_floating_point_v<T>, T, int64_t>;
+      const T* in = x.data_as<T>();
+      T* out = y.data_as<T>();
+      const int64_t n_out = y.num_elements();
+      const int64_t n_in = x.num_elements();
+      if (p.noop) {
+        std::copy(in, in + n_in, out);
+        return;
+      }
+      T init = 0;
+      if (kOp == ReduceOp::kMax) init = std::numeric_limits<T>::lowest();
+      if (kOp == ReduceOp::kMin) init = std::numeric_limits<T>::max();
+      if constexpr (std::is_floating_point_v<T>) {
+        if (kOp == ReduceOp::kMax) init = -std::numeric_limits<T>::infinity();
+        if (kOp == ReduceOp::kMin) init = std::numeric_limits<T>::infinity();
+      }
+      std::fill(out, out + n_out, init);
+      const int rank = x.shape.rank();
+      int64_t idx[Shape::kMaxRank] = {};
+      int64_t off = 0;
+      for (int64_t i = 0; i < n_in; ++i) {
+        const T v = in[i];
+        T& o = out[off];
+        if constexpr (kOp == ReduceOp::kSum || kOp == ReduceOp::kMean) o = static_cast<T>(o + v);
+        if constexpr (kOp == ReduceOp::kSumSquare) o = static_cast<T>(o + v * v);
+        if constexpr (kOp == ReduceOp::kMax) o = (v > o || v != v) ? v : o;
+        if constexpr (kOp == ReduceOp::kMin) o = (v < o || v != v) ? v : o;
+        for (int d = rank - 1; d >= 0; --d) {
+          off += p.out_stride[d];
+          if (++idx[d] < x.shape[d]) break;
+          off -= p.out_stride[d] * x.shape[d];
+          idx[d] = 0;
+        }
+      }
+      if constexpr (kOp == ReduceOp::kMean) {
+        const int64_t count = n_out == 0 ? 1 : n_in / n_out;
+        for (int64_t i = 0; i < n_out; ++i) out[i] = static_cast<T>(static_cast<Acc>(out[i]) / static_cast<Acc>(count == 0 ? 1 : count));
+      }
+    });
+    return Status::Ok();
+  }
+
+ private:
+  struct Plan {
+    bool mask[Shape::kMaxRank] = {};
+    int64_t out_stride[Shape::kMaxRank] = {};
+    bool noop = false;
+  };
+  bool axes_from_input_;
+  bool keepdims_;
+  bool noop_;
+  std::vector<int64_t> axes_attr_;
+};
+
+// ArgMax / ArgMin along one axis; ties resolve to the first index unless select_last_index=1 (opset 12+).
+template <bool kMax>
+class ArgKernel final : public OpKernel {
+ public:
+  explicit ArgKernel(const KernelInfo& info)
+      : OpKernel(info), axis_(info.GetInt("axis", 0)), keepdims_(info.GetInt("keepdims", 1) != 0),
+        last_(info.GetInt("select_last_index", 0) != 0) {}
+
+  Status InferOutputs(InferenceContext& ctx) const override {
+    const TensorView* x = ctx.input_meta(0);
+    if (!DispatchNumeric(x->dtype, [](auto) {})) return Unimplemented("dtype " + std::string(DTypeName(x->dtype)));
+    const int rank = x->shape.rank();
+    const int64_t axis = axis_ < 0 ? axis_ + rank : axis_;
+    if (axis < 0 || axis >= rank) return Error("axis " + std::to_string(axis_) + " out of range");
+    if (x->shape[static_cast<int>(axis)] == 0) return Error("cannot take arg of an empty axis");
+    Shape out;
+    for (int d = 0; d < rank; ++d) {
+      if (d != axis) out.push_back(x->shape[d]);
+      else if (keepdims_) out.push_back(1);
+    }
+    ctx.set_output(0, DType::kInt64, out);
+    return Status::Ok();
+  }
+
+  Status Compute(const KernelContext& ctx) const override {
+    const TensorView& x = *ctx.input(0);
+    const int rank = x.shape.rank();
+    const int axis = static_cast<int>(axis_ < 0 ? axis_ + rank : axis_);
+    int64_t outer = 1, inner = 1;
+    for (int d = 0; d < axis; ++d) outer *= x.shape[d];
+    for (int d = axis + 1; d < rank; ++d) inner *= x.shape[d];
+    const int64_t n = x.shape[axis];
+    int64_t* out = ctx.output(0).data_as<int64_t>();
+    DispatchNumeric(x.dtype, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      const T* in = x.data_as<T>();
+      for (int64_t o = 0; o < outer; ++o) {
+        for (int64_t i = 0; i < inner; ++i) {
+          const T* p = in + o * n * inner + i;
+          int64_t best = 0;
+          for (int64_t j = 1; j < n; ++j) {
+            const T v = p[j * inner], b = p[best * inner];
+            const bool better = kMax ? (last_ ? v >= b : v > b) : (last_ ? v <= b : v < b);
+            if (better) best = j;
+          }
+          out[o * inner + i] = best;
+        }
+      }
+    });
+    return Status::Ok();
+  }
+
+ private:
+  int64_t axis_;
+  bool keepdims_;
+  bool last_;
+};
+
+}  // namespace
+
+void RegisterReduceKernels(KernelRegistry* r) {
+  r->Add<ReduceKernel<ReduceOp::kSum>>("ReduceSum", 1, 12);
+  r->Add<ReduceKernel<ReduceOp::kSum>>("ReduceSum", 13, 17, KernelDef::PlanTimeInput(1));
+  r->Add<ReduceKernel<ReduceOp::kMean>>("ReduceMean", 1, 17);
+  r->Add<ReduceKernel<ReduceOp::kMax>>("ReduceMax", 1, 17);
+  r->Add<ReduceKernel<ReduceOp::kMin>>("ReduceMin", 1, 17);
+  r->Add<ReduceKernel<ReduceOp::kSumSquare>>("ReduceSumSquare", 1, 17);
+  r->Add<ArgKernel<true>>("ArgMax", 1, 17);
+  r->Add<ArgKernel<false>>("ArgMin", 1, 17);
+}
+
+}  // namespace reco::engine
