@@ -52,8 +52,8 @@ const KernelRegistry& KernelRegistry::Default() {
     RegisterMovementKernels(r);
     // --- BLAS-heavy families (owned by the `kernels` helper): add one call line each below. ---
     RegisterGemmKernels(r);
-    // RegisterConvKernels(r);
-    // RegisterPoolKernels(r);
+    RegisterConvKernels(r);
+    RegisterPoolKernels(r);
     RegisterNormKernels(r);
     RegisterReduceKernels(r);
     RegisterSoftmaxKernels(r);

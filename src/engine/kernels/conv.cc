@@ -1,0 +1,143 @@
+// Conv (float32, 1-3 spatial dims, group, strides, pads, dilations, auto_pad) as im2col + Sgemm per image and
+// group: Y_g[M/g, OD*OH*OW] = W_g[M/g, C/g*kD*kH*kW] * col[C/g*kD*kH*kW, OD*OH*OW]. The column buffer is planned
+// scratch (no allocation per call); a 1x1, stride-1, unpadded conv skips it and multiplies X directly. Weights are
+// already [M, C/g*k] row-major, the layout the GEMM wants, so they are used in place. Bias is pre-filled into Y
+// and the GEMM accumulates onto it; a fused activation is applied in place after.
+// Why im2col + GEMM rather than oneDNN's convolution primitive: see bench/engine_kernels_bench.cc (Conv cases):
+// oneDNN 2.6 allocates on every execute() and its direct kernels want blocked layouts (nChw8c), which would cost
+// a reorder on each side of every conv in a plain-NCHW engine; on the small CNN the GEMM path is competitive.
+#include <algorithm>
+#include <memory>
+
+#include "engine/kernels/gemm_backend.h"
+#include "engine/kernels/registry.h"
+#include "engine/kernels/spatial.h"
+
+namespace reco::engine {
+namespace {
+
+// col[(c*kD + kd)*kH*kW + kh*kW + kw][od*OH*OW + oh*OW + ow] = x[c][id][ih][iw] (0 in the padding).
+void Im2Col(const float* x, int64_t channels, const Window3& w, float* col) {
+  const int64_t out_size = w.out_size();
+  for (int64_t c = 0; c < channels; ++c) {
+    const float* xc = x + c * w.in_size();
+    for (int64_t kd = 0; kd < w.k[0]; ++kd) {
+      for (int64_t kh = 0; kh < w.k[1]; ++kh) {
+        for (int64_t kw = 0; kw < w.k[2]; ++kw) {
+          float* dst = col + (((c * w.k[0] + kd) * w.k[1] + kh) * w.k[2] + kw) * out_size;
+          for (int64_t od = 0; od < w.out[0]; ++od) {
+            const int64_t id = od * w.stride[0] - w.pad_begin[0] + kd * w.dil[0];
+            for (int64_t oh = 0; oh < w.out[1]; ++oh) {
+              const int64_t ih = oh * w.stride[1] - w.pad_begin[1] + kh * w.dil[1];
+              float* row = dst + (od * w.out[1] + oh) * w.out[2];
+              if (id < 0 || id >= w.in[0] || ih < 0 || ih >= w.in[1]) {
+                std::fill(row, row + w.out[2], 0.f);
+                continue;
+              }
+              const float* src = xc + (id * w.in[1] + ih) * w.in[2];
+              const int64_t off = kw * w.dil[2] - w.pad_begin[2];
+              for (int64_t ow = 0; ow < w.out[2]; ++ow) {
+                const int64_t iw = ow * w.stride[2] + off;
+                row[ow] = (iw >= 0 && iw < w.in[2]) ? src[iw] : 0.f;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+class ConvKernel final : public OpKernel {
+ public:
+  explicit ConvKernel(const KernelInfo& info)
+      : OpKernel(info), attrs_(WindowAttrs::Read(info)), group_(info.GetInt("group", 1)),
+        act_(info.fused_activation()) {
+    if (!WindowAttrs::ValidAutoPad(info)) SetInitError(Error("unknown auto_pad " + info.GetString("auto_pad", "")));
+    if (group_ <= 0) SetInitError(Error("group must be positive"));
+  }
+
+  Status InferOutputs(InferenceContext& ctx) const override {
+    const TensorView* x = ctx.input_meta(0);
+    const TensorView* w = ctx.input_meta(1);
+    const TensorView* b = ctx.num_inputs() > 2 ? ctx.input_meta(2) : nullptr;
+    if (x->dtype != DType::kFloat32 || w->dtype != DType::kFloat32 || (b && b->dtype != DType::kFloat32)) {
+      return Unimplemented("only float32 is supported, got " + std::string(DTypeName(x->dtype)));
+    }
+    const int rank = x->shape.rank();
+    if (rank < 3 || w->shape.rank() != rank) return Error("X " + x->shape.ToString() + " and W " + w->shape.ToString() + " must be [N,C,...] and [M,C/group,...] of equal rank >= 3");
+    const int64_t n = x->shape[0], c = x->shape[1], m = w->shape[0];
+    if (c % group_ != 0 || m % group_ != 0 || w->shape[1] * group_ != c) {
+      return Error("channels do not match: X " + x->shape.ToString() + ", W " + w->shape.ToString() + ", group " + std::to_string(group_));
+    }
+    if (b && b->num_elements() != m) return Error("B must have M = " + std::to_string(m) + " elements");
+    std::vector<int64_t> in_dims, kernel;
+    for (int d = 2; d < rank; ++d) {
+      in_dims.push_back(x->shape[d]);
+      kernel.push_back(w->shape[d]);
+    }
+    if (!attrs_.kernel.empty() && attrs_.kernel != kernel) return Error("kernel_shape does not match W");
+    auto plan = std::make_shared<Plan>();
+    if (std::string err = ResolveWindow(attrs_, in_dims, kernel, &plan->win); !err.empty()) return Error(err);
+    const Window3& win = plan->win;
+    plan->direct = win.k_size() == 1 && win.stride[0] * win.stride[1] * win.stride[2] == 1 &&
+                   win.pad_begin[0] + win.pad_begin[1] + win.pad_begin[2] + win.pad_end[0] + win.pad_end[1] + win.pad_end[2] == 0;
+    if (!plan->direct) ctx.request_scratch(static_cast<size_t>(c / group_ * win.k_size() * win.out_size()) * sizeof(float));
+    Shape out{n, m};
+    for (int d = 0; d < rank - 2; ++d) out.push_back(win.out[3 - (rank - 2) + d]);
+    ctx.set_output(0, DType::kFloat32, out);
+    ctx.set_plan_state(std::move(plan));
+    return Status::Ok();
+  }
+
+  Status Compute(const KernelContext& ctx) const override {
+    SetGemmThreads(ctx.intra_op_threads());
+    const Plan& p = *ctx.plan_state<Plan>();
+    const Window3& win = p.win;
+    const TensorView& x = *ctx.input(0);
+    const TensorView& w = *ctx.input(1);
+    const TensorView* b = ctx.num_inputs() > 2 ? ctx.input(2) : nullptr;
+    TensorView& y = ctx.output(0);
+    const int64_t n = x.shape[0], c = x.shape[1], m = w.shape[0];
+    const int64_t cg = c / group_, mg = m / group_, kdim = cg * win.k_size(), out_size = win.out_size();
+    const float* xv = x.data_as<float>();
+    const float* wv = w.data_as<float>();
+    float* yv = y.data_as<float>();
+    float* col = static_cast<float*>(ctx.scratch());
+    for (int64_t img = 0; img < n; ++img) {
+      for (int64_t g = 0; g < group_; ++g) {
+        const float* xg = xv + (img * c + g * cg) * win.in_size();
+        float* yg = yv + (img * m + g * mg) * out_size;
+        float beta = 0.f;
+        if (b) {
+          const float* bias = b->data_as<float>() + g * mg;
+          for (int64_t o = 0; o < mg; ++o) std::fill(yg + o * out_size, yg + (o + 1) * out_size, bias[o]);
+          beta = 1.f;
+        }
+        const float* rhs = xg;
+        if (!p.direct) {
+          Im2Col(xg, cg, win, col);
+          rhs = col;
+        }
+        Sgemm(false, false, mg, out_size, kdim, 1.f, wv + g * mg * kdim, kdim, rhs, out_size, beta, yg, out_size);
+      }
+    }
+    ApplyActivation(act_, yv, y.num_elements());
+    return Status::Ok();
+  }
+
+ private:
+  struct Plan {
+    Window3 win;
+    bool direct = false;  // 1x1, stride 1, no padding: X is already the column matrix
+  };
+  WindowAttrs attrs_;
+  int64_t group_;
+  Activation act_;
+};
+
+}  // namespace
+
+void RegisterConvKernels(KernelRegistry* r) { r->Add<ConvKernel>("Conv", 1, 17, KernelDef::kFusableActivation); }
+
+}  // namespace reco::engine

@@ -1,0 +1,188 @@
+// MaxPool (with optional Indices), AveragePool (count_include_pad, ceil_mode), GlobalAveragePool, GlobalMaxPool
+// over 1-3 spatial dims. MaxPool runs on every numeric dtype (the backend tests include uint8); the averages on
+// float types. One loop nest walks each output window clipped to the input; padding never contributes a value
+// (MaxPool) and contributes to the divisor only with count_include_pad=1 (clipped to the padded extent, as ORT).
+#include <algorithm>
+#include <limits>
+#include <memory>
+
+#include "engine/kernels/dispatch.h"
+#include "engine/kernels/registry.h"
+#include "engine/kernels/spatial.h"
+
+namespace reco::engine {
+namespace {
+
+enum class PoolKind { kMax, kAverage };
+
+template <PoolKind kKind>
+class PoolKernel final : public OpKernel {
+ public:
+  explicit PoolKernel(const KernelInfo& info)
+      : OpKernel(info), attrs_(WindowAttrs::Read(info)),
+        count_include_pad_(info.GetInt("count_include_pad", 0) != 0),
+        storage_order_(info.GetInt("storage_order", 0)) {
+    if (!WindowAttrs::ValidAutoPad(info)) SetInitError(Error("unknown auto_pad"));
+    if (attrs_.kernel.empty()) SetInitError(Error("kernel_shape is required"));
+    if (kKind == PoolKind::kAverage && !attrs_.dilations.empty()) {
+      for (int64_t d : attrs_.dilations) {
+        if (d != 1) SetInitError(Unimplemented("AveragePool dilations"));
+      }
+    }
+  }
+
+  Status InferOutputs(InferenceContext& ctx) const override {
+    const TensorView* x = ctx.input_meta(0);
+    const bool ok = kKind == PoolKind::kMax ? DispatchNumeric(x->dtype, [](auto) {}) : DispatchFloat(x->dtype, [](auto) {});
+    if (!ok) return Unimplemented("dtype " + std::string(DTypeName(x->dtype)));
+    const int rank = x->shape.rank();
+    if (rank < 3) return Error("X must be [N,C,spatial...], got " + x->shape.ToString());
+    std::vector<int64_t> in_dims(x->shape.dims().begin() + 2, x->shape.dims().end());
+    auto plan = std::make_shared<Window3>();
+    if (std::string err = ResolveWindow(attrs_, in_dims, attrs_.kernel, plan.get()); !err.empty()) return Error(err);
+    Shape out{x->shape[0], x->shape[1]};
+    for (int d = 0; d < rank - 2; ++d) out.push_back(plan->out[3 - (rank - 2) + d]);
+    ctx.set_output(0, x->dtype, out);
+    if (ctx.num_outputs() > 1) ctx.set_output(1, DType::kInt64, out);
+    ctx.set_plan_state(std::move(plan));
+    return Status::Ok();
+  }
+
+  Status Compute(const KernelContext& ctx) const override {
+    const Window3& w = *ctx.plan_state<Window3>();
+    const TensorView& x = *ctx.input(0);
+    const int64_t planes = x.shape[0] * x.shape[1];
+    int64_t* indices = ctx.output_exists(1) ? ctx.output(1).data_as<int64_t>() : nullptr;
+    DispatchNumeric(x.dtype, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      Run<T>(w, x.data_as<T>(), ctx.output(0).data_as<T>(), indices, planes);
+    });
+    return Status::Ok();
+  }
+
+ private:
+  template <typename T>
+  void Run(const Window3& w, const T* in, T* out, int64_t* indices, int64_t planes) const {
+    const int64_t in_size = w.in_size(), out_size = w.out_size();
+    for (int64_t p = 0; p < planes; ++p) {
+      const T* x = in + p * in_size;
+      T* y = out + p * out_size;
+      int64_t o = 0;
+      for (int64_t od = 0; od < w.out[0]; ++od) {
+        for (int64_t oh = 0; oh < w.out[1]; ++oh) {
+          for (int64_t ow = 0; ow < w.out[2]; ++ow, ++o) {
+            const int64_t s[3] = {od * w.stride[0] - w.pad_begin[0], oh * w.stride[1] - w.pad_begin[1],
+                                  ow * w.stride[2] - w.pad_begin[2]};
+            if constexpr (kKind == PoolKind::kMax) {
+              T best = std::numeric_limits<T>::lowest();
+              if constexpr (std::numeric_limits<T>::has_infinity) best = -std::numeric_limits<T>::infinity();
+              int64_t best_idx = -1;
+              for (int64_t kd = 0; kd < w.k[0]; ++kd) {
+                const int64_t id = s[0] + kd * w.dil[0];
+                if (id < 0 || id >= w.in[0]) continue;
+                for (int64_t kh = 0; kh < w.k[1]; ++kh) {
+                  const int64_t ih = s[1] + kh * w.dil[1];
+                  if (ih < 0 || ih >= w.in[1]) continue;
+                  for (int64_t kw = 0; kw < w.k[2]; ++kw) {
+                    const int64_t iw = s[2] + kw * w.dil[2];
+                    if (iw < 0 || iw >= w.in[2]) continue;
+                    const int64_t idx = (id * w.in[1] + ih) * w.in[2] + iw;
+                    const T v = x[idx];
+                    if (v > best || best_idx < 0 || v != v) {
+                      if (!(best != best)) {  // keep the first NaN
+                        best = v;
+                        best_idx = storage_order_ == 0 ? idx : (iw * w.in[1] + ih) * w.in[0] + id;
+                      }
+                    }
+                  }
+                }
+              }
+              y[o] = best;
+              if (indices) indices[p * out_size + o] = p * in_size + best_idx;
+            } else {
+              double sum = 0;
+              int64_t count = 0;
+              for (int64_t kd = 0; kd < w.k[0]; ++kd) {
+                const int64_t id = s[0] + kd;
+                if (id < 0 || id >= w.in[0]) continue;
+                for (int64_t kh = 0; kh < w.k[1]; ++kh) {
+                  const int64_t ih = s[1] + kh;
+                  if (ih < 0 || ih >= w.in[1]) continue;
+                  for (int64_t kw = 0; kw < w.k[2]; ++kw) {
+                    const int64_t iw = s[2] + kw;
+                    if (iw < 0 || iw >= w.in[2]) continue;
+                    sum += x[(id * w.in[1] + ih) * w.in[2] + iw];
+                    ++count;
+                  }
+                }
+              }
+              if (count_include_pad_) {
+                count = 1;
+                for (int d = 0; d < 3; ++d) {
+                  const int64_t end = std::min(s[d] + w.k[d], w.in[d] + w.pad_end[d]);
+                  count *= end - s[d];
+                }
+              }
+              y[o] = static_cast<T>(count > 0 ? sum / static_cast<double>(count) : 0.0);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  WindowAttrs attrs_;
+  bool count_include_pad_;
+  int64_t storage_order_;
+};
+
+template <PoolKind kKind>
+class GlobalPoolKernel final : public OpKernel {
+ public:
+  explicit GlobalPoolKernel(const KernelInfo& info) : OpKernel(info) {}
+
+  Status InferOutputs(InferenceContext& ctx) const override {
+    const TensorView* x = ctx.input_meta(0);
+    if (!DispatchFloat(x->dtype, [](auto) {})) return Unimplemented("dtype " + std::string(DTypeName(x->dtype)));
+    if (x->shape.rank() < 3) return Error("X must be [N,C,spatial...], got " + x->shape.ToString());
+    Shape out = x->shape;
+    for (int d = 2; d < out.rank(); ++d) out[d] = 1;
+    ctx.set_output(0, x->dtype, out);
+    return Status::Ok();
+  }
+
+  Status Compute(const KernelContext& ctx) const override {
+    const TensorView& x = *ctx.input(0);
+    const int64_t planes = x.shape[0] * x.shape[1];
+    const int64_t size = planes == 0 ? 0 : x.num_elements() / planes;
+    DispatchFloat(x.dtype, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      const T* in = x.data_as<T>();
+      T* out = ctx.output(0).data_as<T>();
+      for (int64_t p = 0; p < planes; ++p) {
+        const T* v = in + p * size;
+        if constexpr (kKind == PoolKind::kMax) {
+          T best = -std::numeric_limits<T>::infinity();
+          for (int64_t i = 0; i < size; ++i) best = (v[i] > best || v[i] != v[i]) && best == best ? v[i] : best;
+          out[p] = best;
+        } else {
+          double sum = 0;
+          for (int64_t i = 0; i < size; ++i) sum += v[i];
+          out[p] = static_cast<T>(size ? sum / static_cast<double>(size) : 0.0);
+        }
+      }
+    });
+    return Status::Ok();
+  }
+};
+
+}  // namespace
+
+void RegisterPoolKernels(KernelRegistry* r) {
+  r->Add<PoolKernel<PoolKind::kMax>>("MaxPool", 1, 17);
+  r->Add<PoolKernel<PoolKind::kAverage>>("AveragePool", 1, 17);
+  r->Add<GlobalPoolKernel<PoolKind::kAverage>>("GlobalAveragePool", 1, 17);
+  r->Add<GlobalPoolKernel<PoolKind::kMax>>("GlobalMaxPool", 1, 17);
+}
+
+}  // namespace reco::engine
