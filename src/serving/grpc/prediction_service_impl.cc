@@ -1,4 +1,5 @@
 // PredictionService handlers (see services.h).
+#include <algorithm>
 #include <chrono>
 
 #include <fmt/format.h>
@@ -39,8 +40,9 @@ Status PredictionServiceImpl::DoPredict(const tensorflow::serving::PredictReques
   // tensors' buffers instead of allocating them.
   thread_local PredictRequest req;
   thread_local PredictResponse resp;
-  req.Clear();
+  // Field by field rather than Clear(), which would drop the input tensors and their buffers.
   req.model_name = spec.name();
+  req.version = {};
   req.signature_name = spec.signature_name();
   req.inputs.resize(request.inputs_size());
   size_t i = 0;
@@ -49,6 +51,10 @@ Status PredictionServiceImpl::DoPredict(const tensorflow::serving::PredictReques
     RETURN_IF_ERROR(DecodeTensorProto(proto, name, &req.inputs[i].tensor));
     ++i;
   }
+  // Proto map order is unspecified (it may differ between two requests with the same names); a fixed order lets
+  // the dynamic batcher see equal requests as compatible.
+  std::sort(req.inputs.begin(), req.inputs.end(),
+            [](const NamedTensor& a, const NamedTensor& b) { return a.name < b.name; });
   req.output_filter.assign(request.output_filter().begin(), request.output_filter().end());
   RETURN_IF_ERROR(predict_->Predict(handle, req, &resp));
 
