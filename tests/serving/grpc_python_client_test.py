@@ -80,6 +80,7 @@ def main():
 
     work = tempfile.mkdtemp(prefix="reco_grpc_py_")
     server = None
+    channel = None
     try:
         generate_stubs(source_dir, os.path.join(work, "stubs"))
         from tensorflow_serving.apis import get_model_metadata_pb2, get_model_status_pb2, predict_pb2
@@ -96,21 +97,27 @@ def main():
         port = free_port()
         server = subprocess.Popen([server_bin, f"--port={port}", "--rest_api_port=0", f"--model_config_file={config}"],
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        # The gRPC port opens once the first models are loaded. Waiting for it with plain TCP connects keeps the
+        # channel out of gRPC's reconnect backoff (seconds) that a too-early first call would trigger.
+        deadline = time.time() + 60
+        while True:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if server.poll() is not None:
+                raise RuntimeError("reco-model-server exited: " + server.stdout.read().decode()[-2000:])
+            if time.time() > deadline:
+                raise RuntimeError("reco-model-server did not open its gRPC port in 60 s")
+            time.sleep(0.05)
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")
 
         # Standard health service, raw bytes: HealthCheckRequest{} -> HealthCheckResponse{status: SERVING(1)}.
         health = channel.unary_unary("/grpc.health.v1.Health/Check", request_serializer=lambda b: b,
                                      response_deserializer=lambda b: b)
-        deadline = time.time() + 30
-        while True:
-            try:
-                assert health(b"", timeout=2) == b"\x08\x01", "health: not SERVING"
-                break
-            except grpc.RpcError:
-                if time.time() > deadline or server.poll() is not None:
-                    raise RuntimeError("server did not become healthy: " + server.stdout.read().decode()[-2000:]
-                                       if server.poll() is not None else "server did not become healthy in 30 s")
-                time.sleep(0.1)
+        assert health(b"", timeout=10) == b"\x08\x01", "health: not SERVING"
+        service = b"tensorflow.serving.PredictionService"
+        health_predict = bytes([0x0A, len(service)]) + service  # HealthCheckRequest{service: ...}
+        assert health(health_predict, timeout=10) == b"\x08\x01", "health(PredictionService): not SERVING"
 
         # Reflection: ServerReflectionRequest{list_services: ""} (field 7) lists both TF Serving services.
         reflect = channel.stream_stream("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
@@ -182,6 +189,8 @@ def main():
               "reflection")
         return 0
     finally:
+        if channel is not None:
+            channel.close()
         if server is not None:
             server.terminate()
             try:
