@@ -113,11 +113,31 @@ StatusOr<std::unique_ptr<Session>> Session::LoadFromBytes(std::string_view bytes
   }
   if (!proto.has_graph()) return DataLossError("not a valid ONNX model: no graph (truncated or not ONNX)");
   if (options.validate_with_onnx_checker) {
+    // The checker resolves external-data paths against the process's cwd; the engine checks them itself against
+    // the model folder (external_data.cc). So hide them from the checker, in place and without copying weights.
+    std::vector<std::pair<int, google::protobuf::RepeatedPtrField<onnx::StringStringEntryProto>>> hidden;
+    auto* inits = proto.mutable_graph()->mutable_initializer();
+    for (int i = 0; i < inits->size(); ++i) {
+      onnx::TensorProto* t = inits->Mutable(i);
+      if (t->data_location() != onnx::TensorProto::EXTERNAL) continue;
+      hidden.emplace_back(i, google::protobuf::RepeatedPtrField<onnx::StringStringEntryProto>());
+      hidden.back().second.Swap(t->mutable_external_data());
+      t->set_data_location(onnx::TensorProto::DEFAULT);
+      t->set_raw_data(std::string(1, '\0'));  // a placeholder: the checker wants one value field
+    }
+    std::string checker_error;
     try {
       onnx::checker::check_model(proto);
     } catch (const std::exception& e) {
-      return InvalidArgumentError(std::string("onnx checker rejected the model: ") + e.what());
+      checker_error = e.what();
     }
+    for (auto& [i, kv] : hidden) {
+      onnx::TensorProto* t = inits->Mutable(i);
+      t->mutable_external_data()->Swap(&kv);
+      t->set_data_location(onnx::TensorProto::EXTERNAL);
+      t->clear_raw_data();
+    }
+    if (!checker_error.empty()) return InvalidArgumentError("onnx checker rejected the model: " + checker_error);
     try {
       onnx::shape_inference::InferShapes(proto);
     } catch (const std::exception& e) {
