@@ -99,5 +99,39 @@ TEST(PlanTest, GraphOutputsAreNeverReused) {
   EXPECT_FLOAT_EQ((*out)[1].tensor.data<float>()[3], std::exp(-3.f));
 }
 
+// MatMul(x, W) + b -> Relu becomes one step (the registry marks MatMul kFusableBias | kFusableActivation).
+TEST(PlanTest, FusesMatMulBiasAndActivation) {
+  testing::TinyModel m;
+  m.Input("x", DType::kFloat32, {-1, 2})
+      .Init<float>("w", {2, 3}, {1, 0, -1, 0, 1, 1})
+      .Init<float>("b", {3}, {0.5f, -10.f, 0.f})
+      .Node("MatMul", {"x", "w"}, {"xw"}, {}, "mm")
+      .Node("Add", {"xw", "b"}, {"z"}, {}, "add")
+      .Node("Relu", {"z"}, {"y"}, {}, "relu")
+      .Output("y", DType::kFloat32, {-1, 3});
+  for (bool fusion : {true, false}) {
+    SessionOptions o;
+    o.fusion = fusion;
+    auto s = Session::LoadFromBytes(m.Bytes(), o);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    Shape shape{2, 2};
+    auto plan = (*s)->DescribePlan({&shape, 1});
+    ASSERT_TRUE(plan.ok());
+    if (fusion) {
+      EXPECT_NE(plan->find("1 steps"), std::string::npos) << *plan;
+      EXPECT_NE(plan->find("MatMul+Bias+Relu 'mm'"), std::string::npos) << *plan;
+    } else {
+      EXPECT_NE(plan->find("3 steps"), std::string::npos) << *plan;
+    }
+    Tensor x = Tensor::FromVector<float>(Shape{2, 2}, {1, 2, -3, 1});
+    NamedView in{"x", x.view()};
+    auto out = (*s)->Run({&in, 1});
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    // x*w = [[1, 2, 1], [-3, 1, 4]]; + b = [[1.5, -8, 1], [-2.5, -9, 4]]; relu.
+    const std::vector<float> want = {1.5f, 0.f, 1.f, 0.f, 0.f, 4.f};
+    for (int i = 0; i < 6; ++i) EXPECT_FLOAT_EQ((*out)[0].tensor.data<float>()[i], want[i]) << i << " fusion " << fusion;
+  }
+}
+
 }  // namespace
 }  // namespace reco::engine
