@@ -3,21 +3,15 @@
 // TF Serving protos. Outputs must equal torch's within 1e-5. Skips when the reference models are absent.
 #include <gtest/gtest.h>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
-#include <onnx/onnx_pb.h>
 
 #include "serving/model_server.h"
+#include "serving/seed_model_util.h"
 #include "tensorflow_serving/apis/get_model_metadata.pb.h"
 #include "tensorflow_serving/apis/model_service.grpc.pb.h"
 #include "tensorflow_serving/apis/prediction_service.grpc.pb.h"
@@ -29,44 +23,9 @@ namespace fs = std::filesystem;
 using tensorflow::serving::ModelService;
 using tensorflow::serving::PredictionService;
 
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-struct RefTensor {
-  std::string name;
-  std::vector<int64_t> dims;
-  std::vector<float> values;
-};
-
-RefTensor ReadOnnxTensor(const fs::path& p) {
-  onnx::TensorProto t;
-  EXPECT_TRUE(t.ParseFromString(ReadFile(p))) << p;
-  RefTensor r{t.name(), {t.dims().begin(), t.dims().end()}, {}};
-  if (!t.raw_data().empty()) {
-    r.values.resize(t.raw_data().size() / sizeof(float));
-    std::memcpy(r.values.data(), t.raw_data().data(), t.raw_data().size());
-  } else {
-    r.values.assign(t.float_data().begin(), t.float_data().end());
-  }
-  return r;
-}
-
-// A port that was free a moment ago (ModelServer treats port 0 as "off", so the test picks one).
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
+using test_util::FreePort;
+using test_util::ReadOnnxTensor;
+using test_util::RefTensor;
 
 class GrpcEndToEnd : public ::testing::Test {
  protected:
@@ -75,14 +34,8 @@ class GrpcEndToEnd : public ::testing::Test {
     if (models == nullptr || !fs::exists(fs::path(models) / "COMPLETE")) return;
     models_ = fs::path(models) / "seed";
     base_ = fs::temp_directory_path() / ("reco_grpc_e2e_" + std::to_string(getpid()));
-    fs::create_directories(base_ / "din_model" / "1");
-    fs::copy_file(models_ / "model.onnx", base_ / "din_model" / "1" / "model.onnx");
-    // The config, verbatim apart from the path: comment and trailing commas included.
-    std::ofstream(base_ / "models.config") << "model_config_list: {\n    config: {\n        name: \"dIN_model\",\n"
-                                           << "        base_path: \"" << (base_ / "din_model").string() << "\",\n"
-                                           << "        model_platform: \"onnx\", # the model is ONNX\n    }\n}\n";
     ModelServerOptions options;
-    options.model_config_file = (base_ / "models.config").string();
+    options.model_config_file = test_util::WriteSeedModelConfig(models_, base_);
     options.rest_api_port = 0;
     options.file_system_poll_wait_seconds = 0;
     server_ = new ModelServer();
