@@ -1,0 +1,221 @@
+#include "data/samples_builder.h"
+
+#include <algorithm>
+#include <limits>
+#include <numeric>
+#include <unordered_map>
+
+namespace reco::data {
+namespace {
+
+// splitmix64: tiny, fast, and identical on every platform (std distributions are not).
+class SplitMix64 {
+ public:
+  explicit SplitMix64(uint64_t seed) : s_(seed) {}
+  uint64_t Next() {
+    uint64_t z = (s_ += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+
+ private:
+  uint64_t s_;
+};
+
+// Draws item indices (>= kFirstIndex) with probability proportional to their count.
+class PopularitySampler {
+ public:
+  explicit PopularitySampler(const IdVocab& vocab) {
+    cum_.reserve(static_cast<size_t>(vocab.size() - IdVocab::kFirstIndex));
+    uint64_t total = 0;
+    for (int32_t i = IdVocab::kFirstIndex; i < vocab.size(); ++i) cum_.push_back(total += vocab.Count(i));
+  }
+  int32_t Draw(SplitMix64& rng) const {
+    const uint64_t r = rng.Next() % cum_.back();
+    return static_cast<int32_t>(std::upper_bound(cum_.begin(), cum_.end(), r) - cum_.begin()) + IdVocab::kFirstIndex;
+  }
+
+ private:
+  std::vector<uint64_t> cum_;
+};
+
+std::unordered_map<uint64_t, int64_t> CountIds(const std::vector<uint64_t>& ids) {
+  std::unordered_map<uint64_t, int64_t> counts;
+  counts.reserve(ids.size() / 4 + 16);
+  for (uint64_t id : ids) ++counts[id];
+  return counts;
+}
+
+Status ValidateOptions(const SampleBuildOptions& o) {
+  if (o.max_history < 1 || o.max_history > 65535) return InvalidArgumentError("max_history must be in 1..65535");
+  if (o.num_negatives < 0 || o.num_negatives > 1000) return InvalidArgumentError("num_negatives must be in 0..1000");
+  if (o.item_min_count < 1 || o.cate_min_count < 1) return InvalidArgumentError("min counts must be >= 1");
+  if (o.split == SplitMode::kTime && o.valid_end < o.train_end) {
+    return InvalidArgumentError("time split needs train_end <= valid_end");
+  }
+  return Status::Ok();
+}
+
+// Stable-sorts one user's events [b, e) by time (rare: the public dataset is sorted).
+void SortUserByTime(SampleDataset& d, size_t b, size_t e, std::vector<uint32_t>& perm) {
+  perm.resize(e - b);
+  std::iota(perm.begin(), perm.end(), 0u);
+  std::stable_sort(perm.begin(), perm.end(), [&](uint32_t x, uint32_t y) { return d.event_time[b + x] < d.event_time[b + y]; });
+  auto apply = [&](auto& v) {
+    std::vector<std::decay_t<decltype(v[0])>> tmp(perm.size());
+    for (size_t i = 0; i < perm.size(); ++i) tmp[i] = v[b + perm[i]];
+    std::copy(tmp.begin(), tmp.end(), v.begin() + static_cast<std::ptrdiff_t>(b));
+  };
+  apply(d.event_item), apply(d.event_cate), apply(d.event_type), apply(d.event_time);
+}
+
+}  // namespace
+
+std::string SampleBuildStats::Summary() const {
+  return std::to_string(events) + " events, " + std::to_string(users) + " users (" +
+         std::to_string(single_event_users) + " with one event, " + std::to_string(unsorted_users) +
+         " re-sorted by time); samples train " + std::to_string(split_count[0]) + ", validation " +
+         std::to_string(split_count[1]) + ", test " + std::to_string(split_count[2]) + "; " +
+         std::to_string(truncated_histories) + " histories truncated, " + std::to_string(oov_targets_skipped) +
+         " OOV targets skipped";
+}
+
+StatusOr<SampleDataset> BuildSamples(EventColumns events, const SampleBuildOptions& options, SampleBuildStats* stats) {
+  RETURN_IF_ERROR(ValidateOptions(options));
+  const size_t n = events.size();
+  if (n == 0) return InvalidArgumentError("no events to build samples from (empty or fully dirty input)");
+  SampleBuildStats local;
+  SampleBuildStats& st = stats ? *stats : local;
+  st = SampleBuildStats{};
+  st.events = static_cast<int64_t>(n);
+
+  SampleDataset d;
+  d.user_vocab = IdVocab::Build(CountIds(events.user), 1, "user");
+  d.item_vocab = IdVocab::Build(CountIds(events.item), options.item_min_count, "item");
+  d.cate_vocab = IdVocab::Build(CountIds(events.cate), options.cate_min_count, "cate");
+  const auto [tmin, tmax] = std::minmax_element(events.ts.begin(), events.ts.end());
+  const int64_t base_time = *tmin;
+  if (*tmax - base_time > int64_t{std::numeric_limits<uint32_t>::max()}) {
+    return InvalidArgumentError("events span more than 2^32 seconds; check the timestamp window");
+  }
+
+  // Group by dense user with a stable counting sort (keeps file order within a user).
+  const size_t num_users = static_cast<size_t>(d.user_vocab.size());
+  std::vector<int32_t> uidx(n);
+  for (size_t i = 0; i < n; ++i) uidx[i] = d.user_vocab.Lookup(events.user[i]);
+  std::vector<uint64_t>().swap(events.user);
+  d.user_offset.assign(num_users + 1, 0);
+  for (int32_t u : uidx) ++d.user_offset[static_cast<size_t>(u) + 1];
+  for (size_t u = 0; u < num_users; ++u) d.user_offset[u + 1] += d.user_offset[u];
+  std::vector<uint64_t> cursor(d.user_offset.begin(), d.user_offset.end() - 1);
+  d.event_item.resize(n), d.event_cate.resize(n), d.event_type.resize(n), d.event_time.resize(n);
+  d.item_cate.assign(static_cast<size_t>(d.item_vocab.size()), -1);
+  d.item_cate[0] = IdVocab::kPadding, d.item_cate[1] = IdVocab::kOov;
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t pos = cursor[static_cast<size_t>(uidx[i])]++;
+    const int32_t item = d.item_vocab.Lookup(events.item[i]);
+    const int32_t cate = d.cate_vocab.Lookup(events.cate[i]);
+    if (d.item_cate[static_cast<size_t>(item)] < 0) d.item_cate[static_cast<size_t>(item)] = cate;
+    d.event_item[pos] = item, d.event_cate[pos] = cate, d.event_type[pos] = events.type[i];
+    d.event_time[pos] = static_cast<uint32_t>(events.ts[i] - base_time);
+  }
+  events = EventColumns{};
+  std::vector<int32_t>().swap(uidx);
+
+  // Samples, per user.
+  const PopularitySampler sampler(d.item_vocab);
+  const int32_t vocab_items = d.item_vocab.size() - IdVocab::kFirstIndex;
+  const size_t k = static_cast<size_t>(options.num_negatives);
+  const size_t L = static_cast<size_t>(options.max_history);
+  std::vector<SampleRecord> by_split[kNumSplits];
+  std::vector<int32_t> neg_by_split[kNumSplits];
+  std::vector<uint32_t> perm;
+  std::vector<int32_t> touched;
+  std::vector<uint64_t> positions;
+  for (size_t u = IdVocab::kFirstIndex; u < num_users; ++u) {
+    const size_t b = d.user_offset[u], e = d.user_offset[u + 1];
+    ++st.users;
+    if (e - b < 2) {
+      ++st.single_event_users;
+      continue;
+    }
+    if (!std::is_sorted(d.event_time.begin() + static_cast<std::ptrdiff_t>(b), d.event_time.begin() + static_cast<std::ptrdiff_t>(e))) {
+      ++st.unsorted_users;
+      SortUserByTime(d, b, e, perm);
+    }
+    positions.clear();
+    for (size_t p = b + 1; p < e; ++p) {
+      if (d.event_item[p] == IdVocab::kOov) {
+        ++st.oov_targets_skipped;
+        continue;
+      }
+      positions.push_back(p);
+    }
+    if (positions.empty()) continue;
+    touched.assign(d.event_item.begin() + static_cast<std::ptrdiff_t>(b), d.event_item.begin() + static_cast<std::ptrdiff_t>(e));
+    std::sort(touched.begin(), touched.end());
+    touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+    const int32_t touched_known = static_cast<int32_t>(touched.size()) - (touched.front() == IdVocab::kOov ? 1 : 0);
+    if (k > 0 && touched_known >= vocab_items) {
+      return InvalidArgumentError("user " + std::to_string(d.user_vocab.RawId(static_cast<int32_t>(u))) +
+                                  " interacted with every item of the vocabulary: no negative can be sampled");
+    }
+    SplitMix64 rng(options.seed * 0x9E3779B97F4A7C15ull + u);  // per user: independent of other users
+    for (size_t j = 0; j < positions.size(); ++j) {
+      const uint64_t p = positions[j];
+      Split split = Split::kTrain;
+      if (options.split == SplitMode::kLastEvent) {
+        if (j + 1 == positions.size()) split = Split::kTest;
+        else if (j + 2 == positions.size()) split = Split::kValidation;
+      } else {
+        const int64_t t = base_time + d.event_time[p];
+        split = t < options.train_end ? Split::kTrain : t < options.valid_end ? Split::kValidation : Split::kTest;
+      }
+      const size_t hist = std::min<size_t>(p - b, L);
+      if (p - b > L) ++st.truncated_histories;
+      const int s = static_cast<int>(split);
+      by_split[s].push_back(SampleRecord{p, static_cast<uint32_t>(u), static_cast<uint16_t>(hist), static_cast<uint8_t>(split), 0});
+      for (size_t q = 0; q < k; ++q) {
+        int32_t neg;
+        int tries = 0;
+        do {
+          neg = sampler.Draw(rng);
+          // Heavy users of popular items may reject often; after many tries walk to the next untouched index.
+          if (++tries > 64) {
+            while (std::binary_search(touched.begin(), touched.end(), neg)) {
+              neg = neg + 1 < d.item_vocab.size() ? neg + 1 : IdVocab::kFirstIndex;
+            }
+          }
+        } while (std::binary_search(touched.begin(), touched.end(), neg));
+        neg_by_split[s].push_back(neg);
+      }
+      ++st.split_count[s];
+    }
+  }
+  for (int s = 0; s < kNumSplits; ++s) {
+    d.samples.insert(d.samples.end(), by_split[s].begin(), by_split[s].end());
+    d.negatives.insert(d.negatives.end(), neg_by_split[s].begin(), neg_by_split[s].end());
+    std::vector<SampleRecord>().swap(by_split[s]);
+    std::vector<int32_t>().swap(neg_by_split[s]);
+  }
+
+  SampleFileHeader& h = d.header;
+  std::copy(std::begin(kSampleFileMagic), std::end(kSampleFileMagic), h.magic);
+  h.version = kSampleFileVersion;
+  h.max_history = static_cast<uint32_t>(options.max_history);
+  h.num_negatives = static_cast<uint32_t>(k);
+  h.split_mode = static_cast<uint32_t>(options.split);
+  h.num_events = n;
+  h.num_users = num_users;
+  h.num_items = static_cast<uint64_t>(d.item_vocab.size());
+  h.num_cates = static_cast<uint64_t>(d.cate_vocab.size());
+  h.num_samples = d.samples.size();
+  for (int s = 0; s < kNumSplits; ++s) h.split_count[s] = static_cast<uint64_t>(st.split_count[s]);
+  h.base_time = base_time;
+  h.train_end = options.split == SplitMode::kTime ? options.train_end : 0;
+  h.valid_end = options.split == SplitMode::kTime ? options.valid_end : 0;
+  return d;
+}
+
+}  // namespace reco::data
