@@ -109,6 +109,8 @@ std::string BehaviorReadStats::Summary() const {
 
 Status ParseBehaviorCsv(std::string_view text, std::string_view name, const BehaviorReaderOptions& options,
                         const EventBatchFn& fn, BehaviorReadStats* stats) {
+  BehaviorReadStats local;
+  if (stats == nullptr) stats = &local;
   BatchBuffers buf(options.batch_rows == 0 ? 1 : options.batch_rows);
   stats->bytes += static_cast<int64_t>(text.size());
   auto flush = [&]() -> Status {

@@ -84,7 +84,7 @@ struct EventBatch {
 };
 using EventBatchFn = std::function<Status(const EventBatch&)>;
 
-// Reads `path` (memory-mapped). NotFound for a missing file; an empty file is OK with zero rows.
+// `stats` may be null. Reads `path` (memory-mapped). NotFound for a missing file; an empty file is OK with zero rows.
 Status ReadBehaviorCsv(const std::string& path, const BehaviorReaderOptions& options, const EventBatchFn& fn,
                        BehaviorReadStats* stats);
 // Parses an in-memory buffer; `name` prefixes error messages.
