@@ -1,13 +1,19 @@
-// Backend choice for Sgemm, measured on this machine (AMD EPYC, AVX2/FMA, 1 thread) with
-// bench/engine_kernels_bench.cc; the numbers are in the lead's report and summarised here:
-//  - Tiny products (the last layers of the MLPs, batch 1, DIN's attention MLP at batch 1) are dominated by call
-//    overhead: OpenBLAS and oneDNN spend ~0.3-1 us dispatching and packing, more than the arithmetic. The direct
-//    loop (row of C += a_ik * row of B, vectorised by the compiler for AVX2/FMA) wins below ~64K multiply-adds and
-//    for M <= 4 (GEMV-like: memory-bound on B, packing B buys nothing).
-//  - Everything larger goes to OpenBLAS: single-threaded it is within a few percent of oneDNN's sgemm, and unlike
-//    dnnl_sgemm (which mallocs its packing buffers on every call) it works from a static buffer pool, so the
-//    engine's "no heap allocation in Run" rule holds. oneDNN's primitives are not an option on the hot path
-//    either: oneDNN 2.6 builds an std::unordered_map of arguments on every execute().
+// Backend choice for Sgemm, measured on this machine (AMD EPYC, AVX2/FMA, 1 thread, a loaded box: CPU time) with
+// bench/engine_kernels_bench.cc (GFLOP/s, direct / OpenBLAS / dnnl_sgemm):
+//   M=1    N=128 K=784   27 / 5.8 / 27      (batch-1 MLP: GEMV, memory-bound on B; libraries pay call overhead)
+//   M=1    N=10  K=64    0.29 us / 0.46 us / 0.36 us
+//   M=32   N=784 K=9     30-40 / 27 / 66    (CNN conv1 after im2col: K tiny)
+//   M=100  N=10  K=64    3.6 / 26 / 32      (narrow N starves the direct loop)
+//   M=100  N=128 K=784   24 / 60 / 73
+//   M=1000 N=64  K=128   12 / 49 / 75
+//   M=20000 N=80 K=64    12 / 31 / 61       (DIN attention MLP at batch 1000)
+//   M=64   N=196 K=288   25 / 80 / 89       (CNN conv2 after im2col)
+// So: the direct loop (32-column register blocks, compiled for AVX2/FMA with runtime dispatch) for M <= 4, K <= 16
+// or tiny products; OpenBLAS for the rest. dnnl_sgemm is faster still on large M, but it mallocs its packing
+// buffer on every call (1 malloc/call for M > 1, counted by tests/engine/kernels_gemm_test.cc), which breaks the
+// engine's "no heap allocation in Run" rule; it is available behind RECO_ENGINE_GEMM=dnnl. oneDNN's matmul
+// primitive is no way out: oneDNN 2.6 builds an std::unordered_map of arguments on every execute().
+// OpenBLAS takes its buffers from a static pool: no allocation per call.
 #include "engine/kernels/gemm_backend.h"
 
 #include <cblas.h>
@@ -15,6 +21,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
+#include <cstring>
 
 // Debian's libdnnl uses OpenMP (DNNL_CPU_RUNTIME == OMP). Weak, so we need not link libgomp ourselves: it is
 // loaded as libdnnl's dependency and the dynamic linker resolves the symbol from it.
@@ -23,8 +31,17 @@ extern "C" void omp_set_num_threads(int) __attribute__((weak));
 namespace reco::engine {
 namespace {
 
-constexpr int64_t kDirectMaxMacs = 64 * 1024;
+constexpr int64_t kDirectMaxMacs = 4 * 1024;
 constexpr int64_t kDirectMaxRows = 4;
+constexpr int64_t kDirectMaxK = 16;
+// GCC vector extension: 8 floats, one ymm register in the AVX2 clone (two xmm in the default one).
+using V8 = float __attribute__((vector_size(32)));
+inline V8 LoadU(const float* p) {
+  V8 v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+inline void StoreU(float* p, V8 v) { std::memcpy(p, &v, sizeof(v)); }
 
 // C = alpha * op(A) * op(B) + beta * C with the inner loop over contiguous columns of C (and of B when B is not
 // transposed), so it vectorises without -ffast-math. Compiled twice; the loader picks AVX2/FMA when present.
@@ -41,10 +58,35 @@ __attribute__((target_clones("avx2,fma", "default"))) void DirectGemm(bool trans
       for (int64_t j = 0; j < n; ++j) ci[j] *= beta;
     }
     if (!trans_b) {
-      for (int64_t p = 0; p < k; ++p) {
-        const float av = alpha * (trans_a ? a[p * lda + i] : a[i * lda + p]);
+      // 32-column blocks accumulate in registers (4 x 8 floats) across all of K: one load of B per FMA and C
+      // touched once, instead of a load+store of C per multiply-add.
+      const float* ap = trans_a ? a + i : a + i * lda;
+      const int64_t as = trans_a ? lda : 1;
+      int64_t j0 = 0;
+      for (; j0 + 32 <= n; j0 += 32) {
+        V8 c0 = LoadU(ci + j0), c1 = LoadU(ci + j0 + 8), c2 = LoadU(ci + j0 + 16), c3 = LoadU(ci + j0 + 24);
+        for (int64_t p = 0; p < k; ++p) {
+          const float av = alpha * ap[p * as];
+          const float* bp = b + p * ldb + j0;
+          c0 += av * LoadU(bp);
+          c1 += av * LoadU(bp + 8);
+          c2 += av * LoadU(bp + 16);
+          c3 += av * LoadU(bp + 24);
+        }
+        StoreU(ci + j0, c0);
+        StoreU(ci + j0 + 8, c1);
+        StoreU(ci + j0 + 16, c2);
+        StoreU(ci + j0 + 24, c3);
+      }
+      for (; j0 + 8 <= n; j0 += 8) {
+        V8 c0 = LoadU(ci + j0);
+        for (int64_t p = 0; p < k; ++p) c0 += (alpha * ap[p * as]) * LoadU(b + p * ldb + j0);
+        StoreU(ci + j0, c0);
+      }
+      for (int64_t p = 0; p < k && j0 < n; ++p) {
+        const float av = alpha * ap[p * as];
         const float* bp = b + p * ldb;
-        for (int64_t j = 0; j < n; ++j) ci[j] += av * bp[j];
+        for (int64_t j = j0; j < n; ++j) ci[j] += av * bp[j];
       }
     } else {
       // B is [N,K]: dot products. Eight partial sums keep the reduction vectorisable without reassociation flags.
@@ -84,8 +126,20 @@ std::string_view GemmPathName(GemmPath path) {
 }
 
 GemmPath ChooseGemmPath(int64_t m, int64_t n, int64_t k) {
-  if (m <= kDirectMaxRows || m * n * k <= kDirectMaxMacs) return GemmPath::kDirect;
-  return GemmPath::kOpenBlas;
+  // RECO_ENGINE_GEMM=dnnl routes the non-tiny shapes to dnnl_sgemm (20-100% faster single-threaded on the
+  // M >= 100 shapes, see the file comment, at the price of one malloc per call); =openblas / =direct force a path.
+  static const int forced = [] {
+    const char* env = std::getenv("RECO_ENGINE_GEMM");
+    const std::string_view v = env ? env : "";
+    if (v == "direct") return 0;
+    if (v == "openblas") return 1;
+    if (v == "dnnl") return 2;
+    return -1;
+  }();
+  if (forced == 0) return GemmPath::kDirect;
+  if (forced == 1) return GemmPath::kOpenBlas;
+  if (m <= kDirectMaxRows || k <= kDirectMaxK || m * n * k <= kDirectMaxMacs) return GemmPath::kDirect;
+  return forced == 2 ? GemmPath::kDnnl : GemmPath::kOpenBlas;
 }
 
 void Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
