@@ -11,24 +11,34 @@
 namespace reco::data {
 
 IdVocab IdVocab::Build(const std::unordered_map<uint64_t, int64_t>& counts, int64_t min_count, std::string name) {
+  std::vector<uint64_t> ids;
+  std::vector<int64_t> c;
+  ids.reserve(counts.size()), c.reserve(counts.size());
+  for (const auto& [id, n] : counts) ids.push_back(id), c.push_back(n);
+  return Build(ids, c, min_count, std::move(name));
+}
+
+IdVocab IdVocab::Build(const std::vector<uint64_t>& ids, const std::vector<int64_t>& counts, int64_t min_count,
+                       std::string name) {
   IdVocab v;
   v.name_ = std::move(name);
   v.min_count_ = min_count;
-  std::vector<std::pair<uint64_t, int64_t>> kept;
-  kept.reserve(counts.size());
-  for (const auto& [id, c] : counts) {
-    if (c >= min_count) kept.emplace_back(id, c);
+  std::vector<uint32_t> kept;
+  kept.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (counts[i] >= min_count) kept.push_back(static_cast<uint32_t>(i));
   }
-  std::sort(kept.begin(), kept.end(), [](const auto& a, const auto& b) {
-    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  std::sort(kept.begin(), kept.end(), [&](uint32_t a, uint32_t b) {
+    return counts[a] != counts[b] ? counts[a] > counts[b] : ids[a] < ids[b];
   });
   v.raw_.reserve(kept.size());
   v.counts_.reserve(kept.size());
-  v.index_.reserve(kept.size());
-  for (const auto& [id, c] : kept) {
-    v.index_.emplace(id, static_cast<int32_t>(v.raw_.size()) + kFirstIndex);
-    v.raw_.push_back(id);
-    v.counts_.push_back(c);
+  v.index_ = IdHashMap(kept.size());
+  bool inserted;
+  for (uint32_t k : kept) {
+    v.index_.FindOrInsert(ids[k], static_cast<int32_t>(v.raw_.size()) + kFirstIndex, &inserted);
+    v.raw_.push_back(ids[k]);
+    v.counts_.push_back(counts[k]);
   }
   return v;
 }
@@ -68,7 +78,7 @@ StatusOr<IdVocab> IdVocab::Load(const std::string& path) {
     if (key == "min_count") v.min_count_ = std::atoll(val.c_str());
   }
   if (size < kFirstIndex) return DataLossError(path + ":1: header lacks a valid size=");
-  v.raw_.reserve(static_cast<size_t>(size - kFirstIndex));
+  v.raw_.reserve(static_cast<size_t>(std::min<long long>(size, 1 << 24) - kFirstIndex));
   int64_t line_no = 1;
   while (std::getline(in, line)) {
     ++line_no;
@@ -85,7 +95,9 @@ StatusOr<IdVocab> IdVocab::Load(const std::string& path) {
       ok = r2.ec == std::errc() && r2.ptr == line.data() + line.size();
     }
     if (!ok) return DataLossError(path + ":" + std::to_string(line_no) + ": malformed entry \"" + line + "\"");
-    if (!v.index_.emplace(id, static_cast<int32_t>(v.raw_.size()) + kFirstIndex).second) {
+    bool inserted = false;
+    if (id != IdHashMap::kEmpty) v.index_.FindOrInsert(id, static_cast<int32_t>(v.raw_.size()) + kFirstIndex, &inserted);
+    if (!inserted) {
       return DataLossError(path + ":" + std::to_string(line_no) + ": duplicate id " + std::to_string(id));
     }
     v.raw_.push_back(id);

