@@ -35,6 +35,8 @@ extern "C" void* memalign(size_t a, size_t s) { g_mallocs.fetch_add(1, std::memo
 namespace reco::engine {
 namespace {
 
+float* volatile benchmark_sink = nullptr;
+
 std::vector<float> Random(int64_t n, uint32_t seed) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> dist(-1.f, 1.f);
@@ -87,6 +89,14 @@ TEST_P(SgemmPathTest, EmptyKScalesC) {
 
 INSTANTIATE_TEST_SUITE_P(Paths, SgemmPathTest, ::testing::Values(GemmPath::kDirect, GemmPath::kOpenBlas, GemmPath::kDnnl),
                          [](const auto& info) { return std::string(GemmPathName(info.param)); });
+
+TEST(SgemmAllocation, HookCountsAllocations) {
+  const long before = g_mallocs.load();
+  auto* v = new std::vector<float>(100);  // operator new goes through malloc
+  benchmark_sink = v->data();
+  delete v;
+  EXPECT_GE(g_mallocs.load() - before, 2);
+}
 
 // The paths ChooseGemmPath uses must not allocate once warm, at every benchmark model shape.
 TEST(SgemmAllocation, ChosenPathsDoNotAllocate) {
@@ -249,6 +259,85 @@ TEST(GemmKernel, PackedTransposedBMatchesReference) {
   for (int64_t i = 0; i < m; ++i) std::copy(c.begin(), c.end(), want.begin() + i * n);
   SgemmReference(false, true, m, n, k, 0.5f, x.data(), k, w.data(), k, 2.f, want.data(), n);
   for (int64_t i = 0; i < m * n; ++i) ASSERT_NEAR(ctx.output("Y")->data_as<float>()[i], want[i], 1e-5f);
+}
+
+
+void AttrInts(onnx::NodeProto* n, const std::string& name, std::vector<int64_t> v) {
+  auto* a = n->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INTS);
+  for (int64_t x : v) a->add_ints(x);
+}
+
+void AttrInt(onnx::NodeProto* n, const std::string& name, int64_t v) {
+  auto* a = n->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INT);
+  a->set_i(v);
+}
+
+// Every kernel family of this helper in one graph (CNN + CTR ops); warm runs must not touch the heap.
+TEST(KernelFamilies, WarmRunDoesNotAllocate) {
+  onnx::ModelProto model = NewModel();
+  model.mutable_opset_import(0)->set_version(17);
+  auto* g = model.mutable_graph();
+  AddTensor(g, "W", {4, 1, 3, 3}, Random(36, 1));
+  AddTensor(g, "Wb", {4}, Random(4, 2));
+  for (const char* name : {"scale", "bias", "mean"}) AddTensor(g, name, {4}, Random(4, 3));
+  AddTensor(g, "var", {4}, std::vector<float>(4, 0.5f));
+  AddTensor(g, "F", {64, 10}, Random(640, 4));
+  AddTensor(g, "Fb", {10}, Random(10, 5));
+  AddTensor(g, "ln_s", {10}, Random(10, 6));
+  auto* conv = AddNode(g, "Conv", {"X", "W", "Wb"}, "c");
+  AttrInts(conv, "pads", {1, 1, 1, 1});
+  AddNode(g, "Relu", {"c"}, "r");
+  auto* pool = AddNode(g, "MaxPool", {"r"}, "p");
+  AttrInts(pool, "kernel_shape", {2, 2});
+  AttrInts(pool, "strides", {2, 2});
+  AddNode(g, "BatchNormalization", {"p", "scale", "bias", "mean", "var"}, "bn");
+  auto* avg = AddNode(g, "AveragePool", {"bn"}, "ap");
+  AttrInts(avg, "kernel_shape", {1, 1});
+  auto* flat = AddNode(g, "Flatten", {"ap"}, "f");
+  AttrInt(flat, "axis", 1);
+  AddNode(g, "MatMul", {"f", "F"}, "m");
+  AddNode(g, "Add", {"m", "Fb"}, "logits");
+  AddNode(g, "LayerNormalization", {"logits", "ln_s"}, "ln");
+  AddNode(g, "Softmax", {"ln"}, "prob");
+  AddNode(g, "GlobalAveragePool", {"bn"}, "gap");
+  auto* rm = AddNode(g, "ReduceMean", {"prob"}, "rm");
+  AttrInts(rm, "axes", {1});
+  auto* am = AddNode(g, "ArgMax", {"prob"}, "cls");
+  AttrInt(am, "axis", 1);
+  AddValue(g->add_input(), "X", {-1, 1, 8, 8});
+  g->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(0)->set_dim_param("N");
+  const std::vector<std::pair<const char*, std::vector<int64_t>>> outs = {
+      {"prob", {-1, 10}}, {"gap", {-1, 4, 1, 1}}, {"rm", {-1, 1}}, {"cls", {-1, 1}}};
+  for (const auto& [name, dims] : outs) {
+    auto* v = g->add_output();
+    v->set_name(name);
+    auto* tt = v->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(std::string(name) == "cls" ? onnx::TensorProto::INT64 : onnx::TensorProto::FLOAT);
+    for (int64_t d : dims) {
+      auto* dim = tt->mutable_shape()->add_dim();
+      if (d < 0) dim->set_dim_param("N"); else dim->set_dim_value(d);
+    }
+  }
+  auto session = Session::LoadFromBytes(model.SerializeAsString());
+  ASSERT_TRUE(session.ok()) << session.status().ToString();
+  RunContext ctx;
+  for (int64_t batch : {1, 5}) {
+    std::vector<float> x = Random(batch * 64, 7);
+    NamedView in{"X", TensorView(DType::kFloat32, Shape{batch, 1, 8, 8}, x.data())};
+    ASSERT_TRUE((*session)->Run({&in, 1}, &ctx).ok());  // cold: plans
+    const long before = g_mallocs.load();
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE((*session)->Run({&in, 1}, &ctx).ok());
+    EXPECT_EQ(g_mallocs.load() - before, 0) << "batch " << batch;
+    const float* prob = ctx.output("prob")->data_as<float>();
+    float sum = 0;
+    for (int j = 0; j < 10; ++j) sum += prob[j];
+    EXPECT_NEAR(sum, 1.f, 1e-5f);
+    EXPECT_EQ(ctx.output("cls")->shape, (Shape{batch, 1}));
+  }
 }
 
 }  // namespace
