@@ -5,6 +5,7 @@
 #include <onnx/shape_inference/implementation.h>
 
 #include <filesystem>
+#include <atomic>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -64,8 +65,15 @@ class PlanCache {
   std::vector<std::shared_ptr<const Plan>> plans_;  // oldest first
 };
 
+namespace {
+uint64_t NextSessionId() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1);
+}
+}  // namespace
+
 struct RunContext::Impl {
-  const Session* session = nullptr;
+  uint64_t session_id = 0;  // 0: none yet
   std::shared_ptr<const Plan> plan;
   void* arena = nullptr;
   size_t arena_bytes = 0;
@@ -88,7 +96,8 @@ const TensorView* RunContext::output(std::string_view name) const {
 }
 
 Session::Session(std::unique_ptr<Model> model, const SessionOptions& options)
-    : model_(std::move(model)), options_(options), plans_(std::make_unique<PlanCache>(options.max_cached_plans)) {}
+    : model_(std::move(model)), id_(NextSessionId()), options_(options),
+      plans_(std::make_unique<PlanCache>(options.max_cached_plans)) {}
 Session::~Session() = default;
 
 StatusOr<std::unique_ptr<Session>> Session::Load(const std::string& path, const SessionOptions& options) {
@@ -208,14 +217,16 @@ Status Session::Run(std::span<const NamedView> inputs, RunContext* ctx) const {
   RunContext::Impl& rc = *ctx->impl_;
   const Model& m = *model_;
   const size_t n_in = m.inputs.size();
-  if (rc.session != this) {
-    rc.session = this;
+  if (rc.session_id != id_) {
+    rc.session_id = id_;
     rc.plan.reset();
     rc.bound.assign(n_in, nullptr);
     ctx->outputs_.clear();
     ctx->outputs_.reserve(m.outputs.size());
     for (const TensorInfo& o : m.outputs) ctx->outputs_.push_back(NamedView{o.name, TensorView()});
   }
+  // A failed Run must not leave views of a half-written arena behind.
+  for (NamedView& o : ctx->outputs_) o.view = TensorView();
   // Bind by name.
   std::fill(rc.bound.begin(), rc.bound.end(), nullptr);
   for (const NamedView& nv : inputs) {

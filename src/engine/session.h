@@ -62,7 +62,8 @@ class RunContext {
   RunContext(const RunContext&) = delete;
   RunContext& operator=(const RunContext&) = delete;
 
-  // Outputs of the last successful Run, in the model's output order. Views into this context (or the session).
+  // Outputs of the last Run, in the model's output order: views into this context (or the session), valid until
+  // the next Run; after a failed Run every view is empty (null data, rank 0, kUndefined).
   std::span<const NamedView> outputs() const { return {outputs_.data(), outputs_.size()}; }
   // The output named `name`, or nullptr.
   const TensorView* output(std::string_view name) const;
@@ -108,6 +109,9 @@ class Session {
   StatusOr<std::shared_ptr<const Plan>> GetPlan(std::span<const TensorView* const> inputs) const;
 
   std::unique_ptr<Model> model_;
+  // Process-unique id: a RunContext remembers which session it last ran, and a new Session may reuse a freed
+  // one's address (hot reload), so the pointer alone cannot tell.
+  uint64_t id_;
   SessionOptions options_;
   std::unique_ptr<PlanCache> plans_;
 };

@@ -223,6 +223,24 @@ TEST(SessionTest, BadModelsAreStatuses) {
   EXPECT_NE(f.status().message().find("com.example"), std::string::npos) << f.status().ToString();
 }
 
+TEST(SessionTest, ContextOutlivesSessionsAndSwitchesBetweenThem) {
+  RunContext ctx;
+  Tensor x = Tensor::FromVector<float>(Shape{1, 3}, {1.f, 2.f, 3.f});
+  NamedView in{"x", x.view()};
+  for (int round = 0; round < 3; ++round) {
+    // A fresh session per round (as on a hot reload), possibly at a freed session's address.
+    auto a = LoadOrDie(AffineRelu());
+    ASSERT_TRUE(a->Run({&in, 1}, &ctx).ok());
+    EXPECT_FLOAT_EQ(ctx.output("y")->data_as<float>()[0], 4.f);
+    TinyModel neg;
+    neg.Input("x", DType::kFloat32, {-1, 3}).Node("Neg", {"x"}, {"z"}).Output("z", DType::kFloat32, {-1, 3});
+    auto b = LoadOrDie(neg);
+    ASSERT_TRUE(b->Run({&in, 1}, &ctx).ok());
+    EXPECT_EQ(ctx.output("y"), nullptr);
+    EXPECT_FLOAT_EQ(ctx.output("z")->data_as<float>()[2], -3.f);
+  }
+}
+
 TEST(SessionTest, ConcurrentRunsWithOwnContexts) {
   auto s = LoadOrDie(DynamicReshape());
   std::vector<std::thread> threads;
