@@ -131,12 +131,24 @@ TEST(Samples, NegativesNeverTouchedByTheUserAndDeterministic) {
       ASSERT_EQ(touched.count(neg), 0u) << "sample " << i << " negative " << neg << " was touched by its user";
     }
   }
+  // Popularity sampling: negatives are biased towards frequent items (uniform sampling would give the plain mean).
+  double neg_mean = 0, vocab_mean = 0;
+  for (int32_t neg : d->negatives) neg_mean += static_cast<double>(d->item_vocab.Count(neg));
+  neg_mean /= static_cast<double>(d->negatives.size());
+  for (int32_t i = IdVocab::kFirstIndex; i < d->item_vocab.size(); ++i) vocab_mean += static_cast<double>(d->item_vocab.Count(i));
+  vocab_mean /= d->item_vocab.size() - IdVocab::kFirstIndex;
+  std::printf("mean count of negative items %.1f vs of all items %.1f\n", neg_mean, vocab_mean);
+  EXPECT_GT(neg_mean, 1.5 * vocab_mean);
   auto again = BuildSamples(FromCsv(csv), o, nullptr);
   EXPECT_EQ(again->negatives, d->negatives);
-  // A user who touched every item cannot get negatives: a clear error.
+  // A file with a single user (who then touched every vocabulary item) cannot get negatives: a clear error.
   auto all = BuildSamples(FromCsv("1,1,1,pv,1\n1,2,1,pv,2\n"), o, nullptr);
   EXPECT_EQ(all.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(all.status().message().find("every item"), std::string::npos);
+  o.num_negatives = 0;  // without negatives the single-user file is fine
+  auto one = BuildSamples(FromCsv("1,1,1,pv,1\n1,2,1,pv,2\n"), o, nullptr);
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->samples.size(), 1u);
 }
 
 TEST(Samples, OovTargetsSkippedAndBadInputs) {
