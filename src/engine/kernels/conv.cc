@@ -36,10 +36,17 @@ void Im2Col(const float* x, int64_t channels, const Window3& w, float* col) {
               }
               const float* src = xc + (id * w.in[1] + ih) * w.in[2];
               const int64_t off = kw * w.dil[2] - w.pad_begin[2];
-              for (int64_t ow = 0; ow < w.out[2]; ++ow) {
-                const int64_t iw = ow * w.stride[2] + off;
-                row[ow] = (iw >= 0 && iw < w.in[2]) ? src[iw] : 0.f;
+              const int64_t s = w.stride[2];
+              // Output columns whose input column is inside [0, in): [lo, hi); the rest is padding.
+              const int64_t lo = std::min(w.out[2], off >= 0 ? 0 : (-off + s - 1) / s);
+              const int64_t hi = std::max(lo, std::min(w.out[2], w.in[2] - off <= 0 ? 0 : (w.in[2] - off + s - 1) / s));
+              std::fill(row, row + lo, 0.f);
+              if (s == 1) {
+                std::copy(src + lo + off, src + hi + off, row + lo);
+              } else {
+                for (int64_t ow = lo; ow < hi; ++ow) row[ow] = src[ow * s + off];
               }
+              std::fill(row + hi, row + w.out[2], 0.f);
             }
           }
         }
