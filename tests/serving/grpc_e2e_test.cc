@@ -3,6 +3,8 @@
 // TF Serving protos. Outputs must equal torch's within 1e-5. Skips when the reference models are absent.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -234,6 +236,24 @@ TEST_F(GrpcEndToEnd, ReloadConfigRejectsOtherPlatformsAndKeepsServing) {
   ::grpc::ClientContext ctx3;
   tensorflow::serving::PredictResponse out;
   EXPECT_TRUE(predict_->Predict(&ctx3, SeedRequest(0, true), &out).ok());
+}
+
+// Not a benchmark (bench/ has those), but prints the loopback latency of a batch-1 Predict so regressions show
+// up in the test log; the bound only catches pathological slowness (e.g. a per-call channel or thread).
+TEST_F(GrpcEndToEnd, SequentialLatency) {
+  const tensorflow::serving::PredictRequest req = SeedRequest(0, true);
+  tensorflow::serving::PredictResponse resp;
+  std::vector<double> micros;
+  for (int i = 0; i < 1200; ++i) {
+    ::grpc::ClientContext ctx;
+    const auto start = std::chrono::steady_clock::now();
+    ASSERT_TRUE(predict_->Predict(&ctx, req, &resp).ok());
+    if (i >= 200) micros.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(micros.begin(), micros.end());
+  const double p50 = micros[micros.size() / 2], p99 = micros[micros.size() * 99 / 100];
+  std::printf("gRPC Predict seed model batch 1, loopback, sequential: p50 %.0f us, p99 %.0f us\n", p50, p99);
+  EXPECT_LT(p50, 20000);
 }
 
 }  // namespace
