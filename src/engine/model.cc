@@ -129,12 +129,20 @@ class ModelBuilder {
     const auto& g = m_->proto.graph();
     if (g.sparse_initializer_size() > 0) return UnimplementedError("sparse initializers are not supported");
     std::set<std::string> init_names;
-    for (const auto& init : g.initializer()) {
+    for (int i = 0; i < g.initializer_size(); ++i) {
+      const onnx::TensorProto& init = g.initializer(i);
       StatusOr<Tensor> t = TensorFromProto(init, m_->model_dir);
       if (!t.ok()) return t.status().WithContext("initializer '" + init.name() + "'");
       ASSIGN_OR_RETURN(int id, Define(init.name(), "initializer"));
       m_->values[id].constant = m_->AddConstant(std::move(t).value());
       init_names.insert(init.name());
+      // The weights now live in the Tensor; drop the protobuf copy so a model is held in memory once.
+      onnx::TensorProto* p = m_->proto.mutable_graph()->mutable_initializer(i);
+      p->clear_raw_data();
+      p->clear_float_data();
+      p->clear_int64_data();
+      p->clear_int32_data();
+      p->clear_double_data();
     }
     for (const auto& in : g.input()) {
       if (init_names.count(in.name())) continue;  // IR < 4 style: an initializer listed as input is a constant
