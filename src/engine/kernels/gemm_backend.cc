@@ -34,6 +34,7 @@ namespace {
 constexpr int64_t kDirectMaxMacs = 4 * 1024;
 constexpr int64_t kDirectMaxRows = 4;
 constexpr int64_t kDirectMaxK = 16;
+constexpr int64_t kOpenBlasSlab = 1024;
 // GCC vector extension: 8 floats, one ymm register in the AVX2 clone (two xmm in the default one).
 using V8 = float __attribute__((vector_size(32)));
 inline V8 LoadU(const float* p) {
@@ -156,6 +157,15 @@ void SgemmWith(GemmPath path, bool trans_a, bool trans_b, int64_t m, int64_t n, 
       DirectGemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
       return;
     case GemmPath::kOpenBlas:
+      // Tall-skinny products (DIN's B*L rows at batch 1000) run ~1.6x faster in slabs of rows: measured
+      // 38 GFLOP/s for M=20000 in one call vs 59 for M=2000 (N=80, K=64).
+      for (; m > kOpenBlasSlab; m -= kOpenBlasSlab) {
+        cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+                    static_cast<blasint>(kOpenBlasSlab), static_cast<blasint>(n), static_cast<blasint>(k), alpha, a,
+                    static_cast<blasint>(lda), b, static_cast<blasint>(ldb), beta, c, static_cast<blasint>(ldc));
+        a += trans_a ? kOpenBlasSlab : kOpenBlasSlab * lda;
+        c += kOpenBlasSlab * ldc;
+      }
       cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
                   static_cast<blasint>(m), static_cast<blasint>(n), static_cast<blasint>(k), alpha, a,
                   static_cast<blasint>(lda), b, static_cast<blasint>(ldb), beta, c, static_cast<blasint>(ldc));
