@@ -12,6 +12,7 @@
 #include "data/events_generator.h"
 #include "data/samples_builder.h"
 #include "data/samples_file.h"
+#include "data/samples_pipeline.h"
 
 namespace reco::data {
 namespace {
@@ -293,6 +294,49 @@ TEST(Samples, EventsToSamplesThroughput) {
   EXPECT_GT(n / secs, 1e6) << "below the 1M events/s target (machine heavily loaded?)";
   std::filesystem::remove(csv_path);
   std::filesystem::remove(::testing::TempDir() + "/samples_bench.bin");
+}
+
+}  // namespace
+}  // namespace reco::data
+
+namespace reco::data {
+namespace {
+
+TEST(SamplePipeline, RealTaobaoHeadEndToEnd) {
+  const std::string path = "../shared/data/taobao_userbehavior_head/UserBehavior_head.csv";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " absent (shared data not mounted)";
+  const std::string dir = ::testing::TempDir() + "/taobao_head_samples";
+  SampleBuildOptions o;
+  o.max_history = 50;
+  o.num_negatives = 2;
+  SamplePipelineReport report;
+  Status s = BuildSampleDirFromCsv(path, TaobaoWindowOptions(), o, dir, &report);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  std::printf("%s\n", report.Summary().c_str());
+  EXPECT_EQ(report.read.rows_ok, 4320);
+  EXPECT_EQ(report.build.users, 43);
+  auto f = SampleFile::Open(dir + "/samples.bin");
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ((*f)->header().num_events, 4320u);
+  EXPECT_EQ((*f)->samples(Split::kTest).size(), static_cast<size_t>(report.build.split_count[2]));
+  auto items = IdVocab::Load(dir + "/item_vocab.txt");
+  ASSERT_TRUE(items.ok());
+  EXPECT_EQ(static_cast<uint64_t>(items->size()), (*f)->header().num_items);
+  // 3,276 distinct items in the head (README); the out-of-window row's item occurs nowhere else; + padding, OOV.
+  EXPECT_EQ(items->size(), 3275 + 2);
+}
+
+TEST(SamplePipeline, EmptyAndAllDirtyFiles) {
+  const std::string dir = ::testing::TempDir();
+  { std::ofstream(dir + "/empty.csv") << ""; }
+  { std::ofstream(dir + "/dirty.csv") << "a,b,c\n1,2,3,click,5\n"; }
+  Status s = BuildSampleDirFromCsv(dir + "/empty.csv", {}, {}, dir + "/out_empty", nullptr);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("no usable rows"), std::string::npos);
+  s = BuildSampleDirFromCsv(dir + "/dirty.csv", {}, {}, dir + "/out_dirty", nullptr);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("field_count: 1"), std::string::npos) << s.message();
+  EXPECT_EQ(BuildSampleDirFromCsv(dir + "/missing.csv", {}, {}, dir + "/out_missing", nullptr).code(), StatusCode::kNotFound);
 }
 
 }  // namespace
