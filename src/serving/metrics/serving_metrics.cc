@@ -73,10 +73,6 @@ void ServingMetrics::SetLoadedVersions(std::string_view model, int64_t count) {
   loaded_versions_.Get({model}).Set(static_cast<double>(count));
 }
 
-void ServingMetrics::AddLoadedVersions(std::string_view model, int64_t delta) {
-  loaded_versions_.Get({model}).Add(static_cast<double>(delta));
-}
-
 StatusOr<MonitoringOptions> ParseMonitoringConfig(std::string_view text, std::string_view file_name) {
   tensorflow::serving::MonitoringConfig config;
   google::protobuf::TextFormat::Parser parser;

@@ -40,7 +40,6 @@ class ServingMetrics {
   // One model version load attempt.
   void RecordModelLoad(std::string_view model, int64_t version, const Status& status, double seconds);
   void SetLoadedVersions(std::string_view model, int64_t count);
-  void AddLoadedVersions(std::string_view model, int64_t delta);
 
   // The exposition text of every family.
   std::string PrometheusText() const { return registry_.Text(); }
