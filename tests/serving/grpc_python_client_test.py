@@ -3,8 +3,8 @@
 
 Stubs are generated at test time from reco's own protos (src/serving/proto) with Debian's protoc and
 grpc_python_plugin, into a temp dir: `from tensorflow_serving.apis import predict_pb2` then works exactly as with
-the tensorflow-serving-api package. Serves the torch-exported seed model and checks Predict against torch's
-outputs (1e-5), GetModelMetadata, GetModelStatus, the standard health service and server reflection.
+the tensorflow-serving-api package. Serves the torch-exported seed and DIN models and checks Predict against
+torch's outputs (1e-5), GetModelMetadata, GetModelStatus, the standard health service and server reflection.
 
 Usage: grpc_python_client_test.py SOURCE_DIR BIN_DIR   (env RECO_MODELS_DIR: the models_generate output)
 Exits 77 (skip) when grpcio/numpy/onnx, protoc's Python plugin or the reference models are missing.
@@ -87,13 +87,18 @@ def main():
         from tensorflow_serving.apis import model_service_pb2_grpc, prediction_service_pb2_grpc
 
         seed = os.path.join(models, "seed")
+        din = os.path.join(models, "din")
         os.makedirs(os.path.join(work, "din_model", "1"))
+        os.makedirs(os.path.join(work, "din_real", "1"))
         shutil.copy(os.path.join(seed, "model.onnx"), os.path.join(work, "din_model", "1", "model.onnx"))
+        shutil.copy(os.path.join(din, "model.onnx"), os.path.join(work, "din_real", "1", "model.onnx"))
         config = os.path.join(work, "models.config")
         with open(config, "w") as f:
             f.write('model_config_list: {\n  config: {\n    name: "dIN_model",\n'
                     f'    base_path: "{os.path.join(work, "din_model")}",\n'
-                    '    model_platform: "onnx", # the model is ONNX\n  }\n}\n')
+                    '    model_platform: "onnx", # the model is ONNX\n  },\n'
+                    f'  config: {{ name: "din", base_path: "{os.path.join(work, "din_real")}", '
+                    'model_platform: "onnx" }\n}\n')
         port = free_port()
         server = subprocess.Popen([server_bin, f"--port={port}", "--rest_api_port=0", f"--model_config_file={config}"],
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -159,6 +164,37 @@ def main():
             assert resp.model_spec.version.value == 1
             checked += got.size
 
+        # The DIN-style model: int64 id inputs (int64_val / tensor_content) next to a float mask.
+        tf_dtype = {np.dtype("float32"): 1, np.dtype("int64"): 9}
+        for k in range(3):
+            data = os.path.join(din, f"test_data_set_{k}")
+            req = predict_pb2.PredictRequest()
+            req.model_spec.name = "din"
+            for i in range(5):
+                t = onnx.TensorProto()
+                with open(os.path.join(data, f"input_{i}.pb"), "rb") as f:
+                    t.ParseFromString(f.read())
+                arr = onnx.numpy_helper.to_array(t)
+                tp = req.inputs[t.name]
+                tp.dtype = tf_dtype[arr.dtype]
+                for d in arr.shape:
+                    tp.tensor_shape.dim.add().size = d
+                if arr.dtype == np.int64 and i % 2 == 0:
+                    tp.int64_val.extend(arr.ravel().tolist())
+                else:
+                    tp.tensor_content = arr.tobytes()
+            out = onnx.TensorProto()
+            with open(os.path.join(data, "output_0.pb"), "rb") as f:
+                out.ParseFromString(f.read())
+            want = onnx.numpy_helper.to_array(out)
+            resp = stub.Predict(req, timeout=10)
+            got = np.array(resp.outputs["prob"].float_val, dtype=np.float32).reshape(
+                [d.size for d in resp.outputs["prob"].tensor_shape.dim])
+            assert got.shape == want.shape, (got.shape, want.shape)
+            err = float(np.max(np.abs(got - want)))
+            assert err <= 1e-5, f"din test set {k}: max |reco - torch| = {err}"
+            checked += got.size
+
         try:
             bad = predict_pb2.PredictRequest()
             bad.model_spec.name = "no_such_model"
@@ -185,8 +221,8 @@ def main():
         assert status.model_version_status[0].version == 1
         assert status.model_version_status[0].state == get_model_status_pb2.ModelVersionStatus.AVAILABLE
 
-        print(f"OK: Predict on 3 test sets ({checked} scores) within 1e-5 of torch; metadata, status, health, "
-              "reflection")
+        print(f"OK: Predict (seed + DIN, 3 test sets each, {checked} scores) within 1e-5 of torch; metadata, status, "
+              "health, reflection")
         return 0
     finally:
         if channel is not None:
