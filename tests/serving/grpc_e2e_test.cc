@@ -238,6 +238,19 @@ TEST_F(GrpcEndToEnd, ReloadConfigRejectsOtherPlatformsAndKeepsServing) {
   EXPECT_TRUE(predict_->Predict(&ctx3, SeedRequest(0, true), &out).ok());
 }
 
+TEST_F(GrpcEndToEnd, RequestOverMaxRequestBytesIsResourceExhausted) {
+  auto req = SeedRequest(0, false);
+  auto& t = (*req.mutable_inputs())["user_input"];
+  t.clear_float_val();
+  t.set_tensor_content(std::string((64 << 20) + 1024, '\0'));  // just over the 64 MiB default
+  ::grpc::ClientContext ctx;
+  tensorflow::serving::PredictResponse resp;
+  ::grpc::Status s = predict_->Predict(&ctx, req, &resp);
+  EXPECT_EQ(s.error_code(), ::grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  ::grpc::ClientContext ctx2;  // and the server keeps serving
+  EXPECT_TRUE(predict_->Predict(&ctx2, SeedRequest(0, true), &resp).ok());
+}
+
 // Not a benchmark (bench/ has those), but prints the loopback latency of a batch-1 Predict so regressions show
 // up in the test log; the bound only catches pathological slowness (e.g. a per-call channel or thread).
 TEST_F(GrpcEndToEnd, SequentialLatency) {
