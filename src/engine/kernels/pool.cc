@@ -53,14 +53,70 @@ class PoolKernel final : public OpKernel {
     const TensorView& x = *ctx.input(0);
     const int64_t planes = x.shape[0] * x.shape[1];
     int64_t* indices = ctx.output_exists(1) ? ctx.output(1).data_as<int64_t>() : nullptr;
+    const bool dense = w.dil[0] == 1 && w.dil[1] == 1 && w.dil[2] == 1 && indices == nullptr;
     DispatchNumeric(x.dtype, [&](auto tag) {
       using T = typename decltype(tag)::type;
-      Run<T>(w, x.data_as<T>(), ctx.output(0).data_as<T>(), indices, planes);
+      if (dense) {
+        RunDense<T>(w, x.data_as<T>(), ctx.output(0).data_as<T>(), planes);
+      } else {
+        Run<T>(w, x.data_as<T>(), ctx.output(0).data_as<T>(), indices, planes);
+      }
     });
     return Status::Ok();
   }
 
  private:
+  // The common case (no dilation, no Indices output): each window is clipped to the input once per output
+  // element, the inner loops carry no bounds checks. Profiling the CNN showed the generic loop below spending
+  // ~20 ns per 2x2 window (half the model's time); this one is several times faster.
+  template <typename T>
+  void RunDense(const Window3& w, const T* in, T* out, int64_t planes) const {
+    const int64_t in_size = w.in_size(), out_size = w.out_size();
+    for (int64_t p = 0; p < planes; ++p) {
+      const T* x = in + p * in_size;
+      T* y = out + p * out_size;
+      for (int64_t od = 0; od < w.out[0]; ++od) {
+        const int64_t ds = od * w.stride[0] - w.pad_begin[0];
+        const int64_t d0 = std::max<int64_t>(ds, 0), d1 = std::min(ds + w.k[0], w.in[0]);
+        for (int64_t oh = 0; oh < w.out[1]; ++oh) {
+          const int64_t hs = oh * w.stride[1] - w.pad_begin[1];
+          const int64_t h0 = std::max<int64_t>(hs, 0), h1 = std::min(hs + w.k[1], w.in[1]);
+          for (int64_t ow = 0; ow < w.out[2]; ++ow) {
+            const int64_t ws = ow * w.stride[2] - w.pad_begin[2];
+            const int64_t w0 = std::max<int64_t>(ws, 0), w1 = std::min(ws + w.k[2], w.in[2]);
+            T& o = y[(od * w.out[1] + oh) * w.out[2] + ow];
+            if constexpr (kKind == PoolKind::kMax) {
+              T best = std::numeric_limits<T>::lowest();
+              if constexpr (std::numeric_limits<T>::has_infinity) best = -std::numeric_limits<T>::infinity();
+              for (int64_t id = d0; id < d1; ++id) {
+                for (int64_t ih = h0; ih < h1; ++ih) {
+                  const T* row = x + (id * w.in[1] + ih) * w.in[2];
+                  for (int64_t iw = w0; iw < w1; ++iw) best = (row[iw] > best || row[iw] != row[iw]) && best == best ? row[iw] : best;
+                }
+              }
+              o = best;
+            } else {
+              double sum = 0;
+              for (int64_t id = d0; id < d1; ++id) {
+                for (int64_t ih = h0; ih < h1; ++ih) {
+                  const T* row = x + (id * w.in[1] + ih) * w.in[2];
+                  for (int64_t iw = w0; iw < w1; ++iw) sum += row[iw];
+                }
+              }
+              int64_t count = (d1 - d0) * (h1 - h0) * (w1 - w0);
+              if (count_include_pad_) {
+                count = (std::min(ds + w.k[0], w.in[0] + w.pad_end[0]) - ds) *
+                        (std::min(hs + w.k[1], w.in[1] + w.pad_end[1]) - hs) *
+                        (std::min(ws + w.k[2], w.in[2] + w.pad_end[2]) - ws);
+              }
+              o = static_cast<T>(count > 0 ? sum / static_cast<double>(count) : 0.0);
+            }
+          }
+        }
+      }
+    }
+  }
+
   template <typename T>
   void Run(const Window3& w, const T* in, T* out, int64_t* indices, int64_t planes) const {
     const int64_t in_size = w.in_size(), out_size = w.out_size();
