@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <initializer_list>
 #include <memory>
 #include <span>
@@ -178,9 +179,10 @@ inline constexpr size_t kTensorAlignment = 64;
 
 template <typename T>
 Tensor Tensor::FromVector(const Shape& shape, std::span<const T> values) {
+  if (values.size() != static_cast<size_t>(shape.num_elements())) std::abort();  // programmer error
   Tensor t(DTypeOf<T>(), shape);
   T* out = t.data<T>();
-  for (size_t i = 0; i < values.size() && i < static_cast<size_t>(t.num_elements()); ++i) out[i] = values[i];
+  for (size_t i = 0; i < values.size(); ++i) out[i] = values[i];
   return t;
 }
 
