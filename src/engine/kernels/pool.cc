@@ -88,13 +88,22 @@ class PoolKernel final : public OpKernel {
             if constexpr (kKind == PoolKind::kMax) {
               T best = std::numeric_limits<T>::lowest();
               if constexpr (std::numeric_limits<T>::has_infinity) best = -std::numeric_limits<T>::infinity();
+              bool nan = false;  // branch-free: max via select, NaN remembered on the side (IEEE propagation)
               for (int64_t id = d0; id < d1; ++id) {
                 for (int64_t ih = h0; ih < h1; ++ih) {
                   const T* row = x + (id * w.in[1] + ih) * w.in[2];
-                  for (int64_t iw = w0; iw < w1; ++iw) best = (row[iw] > best || row[iw] != row[iw]) && best == best ? row[iw] : best;
+                  for (int64_t iw = w0; iw < w1; ++iw) {
+                    const T v = row[iw];
+                    best = v > best ? v : best;
+                    nan |= v != v;
+                  }
                 }
               }
-              o = best;
+              if constexpr (std::numeric_limits<T>::has_quiet_NaN) {
+                o = nan ? std::numeric_limits<T>::quiet_NaN() : best;
+              } else {
+                o = best;
+              }
             } else {
               double sum = 0;
               for (int64_t id = d0; id < d1; ++id) {
