@@ -176,6 +176,20 @@ TEST(PoolCases, MaxPoolPropagatesNaN) {
   EXPECT_TRUE(std::isnan((*y)[1]));
 }
 
+TEST(PoolCases, MaxPool2x2Stride2FastPath) {
+  // [1,1,4,5]: the last column is dropped (floor), the NaN poisons only its own window.
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  Shape s;
+  auto y = RunOne("MaxPool", 12, {AttrInts("kernel_shape", {2, 2}), AttrInts("strides", {2, 2})},
+                  {{"X", Shape{1, 1, 4, 5}, {1, 2, 3, 4, 99, -1, -2, -3, nan, 99, 5, 6, 7, 8, 99, 9, 1, 2, 3, 99}}}, &s);
+  ASSERT_TRUE(y.ok()) << y.status().ToString();
+  EXPECT_EQ(s, (Shape{1, 1, 2, 2}));
+  EXPECT_EQ((*y)[0], 2);
+  EXPECT_TRUE(std::isnan((*y)[1]));
+  EXPECT_EQ((*y)[2], 9);
+  EXPECT_EQ((*y)[3], 8);
+}
+
 TEST(NormCases, BatchNormTrainingModeIsUnimplemented) {
   auto y = RunOne("BatchNormalization", 15, {AttrInt("training_mode", 1)},
                   {{"X", Shape{1, 1, 2}, {1, 2}}, {"s", Shape{1}, {1}}, {"b", Shape{1}, {0}}, {"m", Shape{1}, {0}},
