@@ -5,7 +5,8 @@
 // and the GEMM accumulates onto it; a fused activation is applied in place after.
 // Why im2col + GEMM rather than oneDNN's convolution primitive: see bench/engine_kernels_bench.cc (Conv cases):
 // oneDNN 2.6 allocates on every execute() and its direct kernels want blocked layouts (nChw8c), which would cost
-// a reorder on each side of every conv in a plain-NCHW engine; on the small CNN the GEMM path is competitive.
+// a reorder on each side of every conv in a plain-NCHW engine. Measured per image (1 thread, CPU time): conv3x3
+// 1->32 on 28x28: 13.5 us here vs 14.5 us oneDNN (gemm:jit); 32->64 on 14x14: 130 us vs 124 us.
 #include <algorithm>
 #include <memory>
 

@@ -6,12 +6,13 @@
 //   M=100  N=10  K=64    3.6 / 26 / 32      (narrow N starves the direct loop)
 //   M=100  N=128 K=784   24 / 60 / 73
 //   M=1000 N=64  K=128   12 / 49 / 75
-//   M=20000 N=80 K=64    12 / 31 / 61       (DIN attention MLP at batch 1000)
+//   M=20000 N=80 K=64    12 / 31 (53 in 1024-row slabs) / 61   (DIN attention MLP at batch 1000)
 //   M=64   N=196 K=288   25 / 80 / 89       (CNN conv2 after im2col)
 // So: the direct loop (32-column register blocks, compiled for AVX2/FMA with runtime dispatch) for M <= 4, K <= 16
 // or tiny products; OpenBLAS for the rest. dnnl_sgemm is faster still on large M, but it mallocs its packing
 // buffer on every call (1 malloc/call for M > 1, counted by tests/engine/kernels_gemm_test.cc), which breaks the
-// engine's "no heap allocation in Run" rule; it is available behind RECO_ENGINE_GEMM=dnnl. oneDNN's matmul
+// engine's "no heap allocation in Run" rule; it is available behind RECO_ENGINE_GEMM=dnnl. Whole models gain
+// only 5-10% from it (DIN/MLP/CNN at batch 100/1000), the rest of their time is outside GEMM. oneDNN's matmul
 // primitive is no way out: oneDNN 2.6 builds an std::unordered_map of arguments on every execute().
 // OpenBLAS takes its buffers from a static pool: no allocation per call.
 #include "engine/kernels/gemm_backend.h"
