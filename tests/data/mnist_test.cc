@@ -83,3 +83,28 @@ TEST(ShuffledBatchesTest, EveryEpochVisitsEachSampleOnceInANewOrder) {
 
 }  // namespace
 }  // namespace reco::data
+
+#include "data/mnist_torch_dataset.h"
+
+namespace reco::data {
+namespace {
+
+TEST(MnistTorchDatasetTest, WorksWithTorchDataLoader) {
+  testutil::TempDir dir;
+  testutil::WriteToyMnist(dir.path(), "train", 40, 3);
+  auto train = LoadMnist(dir.path(), MnistSplit::kTrain);
+  ASSERT_TRUE(train.ok());
+  auto dataset = MnistTorchDataset(*train).map(torch::data::transforms::Stack<>());
+  auto loader = torch::data::make_data_loader<torch::data::samplers::SequentialSampler>(std::move(dataset), 16);
+  int64_t seen = 0;
+  for (auto& batch : *loader) {
+    EXPECT_EQ(batch.data.size(1), 1);
+    EXPECT_EQ(batch.data.size(0), batch.target.size(0));
+    EXPECT_TRUE(torch::equal(batch.data[0], train->images[seen]));
+    seen += batch.target.size(0);
+  }
+  EXPECT_EQ(seen, 40);
+}
+
+}  // namespace
+}  // namespace reco::data
