@@ -23,7 +23,7 @@ RunFn SetupTrain(CLI::App& sub) {
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
       ->capture_default_str();
   sub.add_option("--lr", cfg->lr, "Adam learning rate")->check(CLI::PositiveNumber)->capture_default_str();
-  sub.add_option("--threads", cfg->threads, "LibTorch threads (0 = measured best: 1 for mlp, 2 for cnn)")
+  sub.add_option("--threads", cfg->threads, "LibTorch threads (0 = measured best: 1 on this machine for both models)")
       ->check(CLI::Range(0, 1024))
       ->capture_default_str();
   sub.add_option("--seed", cfg->seed, "random seed")->capture_default_str();

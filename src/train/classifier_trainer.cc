@@ -52,7 +52,8 @@ std::string Stem(const std::string& path) {
 
 }  // namespace
 
-int DefaultThreads(const std::string& model) { return model == "cnn" ? 2 : 1; }
+// Measured on the 2-core target machine: 1 thread wins for both (MLP ~3x, CNN ~1.4x faster than 2 threads).
+int DefaultThreads(const std::string& /*model*/) { return 1; }
 
 StatusOr<ClassifierTrainReport> TrainClassifier(const ClassifierTrainConfig& config) {
   if (config.epochs < 1) return InvalidArgumentError("--epochs must be >= 1, got " + std::to_string(config.epochs));
