@@ -100,7 +100,11 @@ RunFn SetupInspect(CLI::App& sub) {
     }
     std::printf("params   %lld in %d initializers (%s)\n", static_cast<long long>(params),
                 proto.graph().initializer_size(), HumanBytes(static_cast<double>(bytes)).c_str());
-    for (const auto& [k, v] : session->metadata()) std::printf("meta     %s = %s\n", k.c_str(), v.c_str());
+    for (const auto& [k, v] : session->metadata()) {
+      std::string one_line = v;  // multi-line values (e.g. class names) print on one line
+      std::replace(one_line.begin(), one_line.end(), '\n', ',');
+      std::printf("meta     %s = %s\n", k.c_str(), one_line.c_str());
+    }
     if (a->plan_batch > 0) {
       std::vector<engine::Shape> shapes;
       ASSIGN_OR_RETURN(ModelInputs inputs, MakeInputs(*session, a->model, a->plan_batch));
