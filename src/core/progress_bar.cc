@@ -60,14 +60,16 @@ std::string ProgressBar::FormatLine(int64_t step, int64_t samples, double loss, 
     std::snprintf(buf, sizeof buf, " %lld", static_cast<long long>(step));
   }
   line += buf;
-  std::snprintf(buf, sizeof buf, " loss %.4f", loss);
-  line += buf;
+  if (opt_.show_loss) {
+    std::snprintf(buf, sizeof buf, " loss %.4f", loss);
+    line += buf;
+  }
   if (!opt_.metric_name.empty()) {
     std::snprintf(buf, sizeof buf, " %s %.4f", opt_.metric_name.c_str(), metric);
     line += buf;
   }
   const double rate = elapsed > 0 ? samples / elapsed : 0.0;
-  line += " | " + FormatRate(rate) + " samples/s";
+  line += " | " + FormatRate(rate) + " " + opt_.unit + "/s";
   if (opt_.total_steps > 0 && step > 0) {
     const double eta = elapsed / step * std::max<int64_t>(opt_.total_steps - step, 0);
     line += " | ETA " + FormatDuration(eta);

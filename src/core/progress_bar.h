@@ -20,6 +20,8 @@ class ProgressBar {
     std::string label;             // e.g. "epoch 1/5"
     int64_t total_steps = 0;       // 0 = unknown (no bar, no ETA)
     std::string metric_name;       // e.g. "acc"; empty = no metric column
+    bool show_loss = true;         // false for loops without a loss (imports, generators)
+    std::string unit = "samples";  // what `samples` counts, e.g. "events"
     std::FILE* out = stdout;       // not owned
     std::optional<bool> tty;       // override TTY detection (tests)
     double plain_interval_seconds = 10.0;

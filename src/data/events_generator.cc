@@ -206,7 +206,9 @@ Status GenerateEvents(const EventGeneratorOptions& o, const CsvChunkFn& sink, Ev
   const World world = BuildWorld(o);
   CsvOut out(sink);
   std::unique_ptr<ProgressBar> bar;
-  if (o.progress) bar = std::make_unique<ProgressBar>(ProgressBar::Options{"gen-events", o.users, "", stderr, {}, 10.0});
+  if (o.progress) bar = std::make_unique<ProgressBar>(ProgressBar::Options{
+        .label = "gen-events users", .total_steps = o.users, .show_loss = false, .unit = "events", .out = stderr,
+        .plain_interval_seconds = 10.0});
   for (int64_t u = 1; u <= o.users; ++u) {
     RETURN_IF_ERROR(GenerateUser(o, world, u, out, st));
     if (bar && u % 1024 == 0) bar->Update(u, st.events, 0.0);

@@ -74,3 +74,17 @@ TEST(FormatTest, DurationsAndRates) {
 
 }  // namespace
 }  // namespace reco
+
+namespace reco {
+namespace {
+
+TEST(ProgressBarTest, LoopsWithoutLossShowTheirUnit) {
+  ProgressBar bar({.label = "import", .total_steps = 4, .show_loss = false, .unit = "events", .out = stderr,
+                   .tty = false});
+  const std::string line = bar.FormatLine(2, 1000, 0.0, 0.0, /*elapsed_s=*/1.0);
+  EXPECT_EQ(line.find("loss"), std::string::npos) << line;
+  EXPECT_NE(line.find("1000 events/s"), std::string::npos) << line;
+}
+
+}  // namespace
+}  // namespace reco
