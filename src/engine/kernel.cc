@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "engine/kernels/fast_math.h"
+
 namespace reco::engine {
 
 void ApplyActivation(const Activation& act, float* data, int64_t n) {
@@ -12,7 +14,7 @@ void ApplyActivation(const Activation& act, float* data, int64_t n) {
       for (int64_t i = 0; i < n; ++i) data[i] = data[i] > 0.f ? data[i] : (data[i] == data[i] ? 0.f : data[i]);
       return;
     case Activation::Kind::kSigmoid:
-      for (int64_t i = 0; i < n; ++i) data[i] = 1.f / (1.f + std::exp(-data[i]));
+      for (int64_t i = 0; i < n; ++i) data[i] = FastSigmoid(data[i]);
       return;
     case Activation::Kind::kTanh:
       for (int64_t i = 0; i < n; ++i) data[i] = std::tanh(data[i]);

@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "engine/kernels/dispatch.h"
+#include "engine/kernels/fast_math.h"
 #include "engine/kernels/registry.h"
 
 namespace reco::engine {
@@ -16,7 +17,15 @@ struct LogF { template <typename T> T operator()(T x) const { return std::log(x)
 struct NegF { template <typename T> T operator()(T x) const { return -x; } };
 struct AbsF { template <typename T> T operator()(T x) const { return x < T(0) ? T(-x) : x; } };
 struct ReluF { template <typename T> T operator()(T x) const { return x < T(0) ? T(0) : x; } };
-struct SigmoidF { template <typename T> T operator()(T x) const { return T(1) / (T(1) + std::exp(-x)); } };
+struct SigmoidF {
+  template <typename T> T operator()(T x) const {
+    if constexpr (std::is_same_v<T, float>) {
+      return FastSigmoid(x);  // vectorisable; see fast_math.h
+    } else {
+      return T(1) / (T(1) + std::exp(-x));
+    }
+  }
+};
 struct TanhF { template <typename T> T operator()(T x) const { return std::tanh(x); } };
 struct ErfF { template <typename T> T operator()(T x) const { return std::erf(x); } };
 struct ReciprocalF { template <typename T> T operator()(T x) const { return T(1) / x; } };
