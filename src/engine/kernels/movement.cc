@@ -5,22 +5,11 @@
 #include <limits>
 
 #include "engine/kernels/broadcast.h"
+#include "engine/kernels/int_values.h"
 #include "engine/kernels/registry.h"
 
 namespace reco::engine {
 namespace {
-
-Status PlanInts(const TensorView* v, std::vector<int64_t>* out) {
-  out->clear();
-  if (v->dtype == DType::kInt64) {
-    out->assign(v->data_as<int64_t>(), v->data_as<int64_t>() + v->num_elements());
-  } else if (v->dtype == DType::kInt32) {
-    for (int64_t i = 0; i < v->num_elements(); ++i) out->push_back(v->data_as<int32_t>()[i]);
-  } else {
-    return InvalidArgumentError("expected int64");
-  }
-  return Status::Ok();
-}
 
 template <typename T>
 void ExpandTyped(const TensorView& x, const TensorView& y) {
@@ -46,7 +35,7 @@ class ExpandKernel final : public OpKernel {
     const TensorView* shape = ctx.input_value(1);
     if (!shape) return Error("the shape input is not known while planning; unsupported");
     std::vector<int64_t> dims;
-    if (!PlanInts(shape, &dims).ok()) return Error("shape must be int64");
+    if (!ReadInt64s(shape, &dims).ok()) return Error("shape must be int64");
     StatusOr<Shape> target = Shape::FromDims(dims);
     if (!target.ok()) return Error(target.status().message());
     StatusOr<Shape> out = BroadcastShape(x->shape, *target);
@@ -76,7 +65,7 @@ class TileKernel final : public OpKernel {
     const TensorView* reps = ctx.input_value(1);
     if (!reps) return Error("repeats are not known while planning; unsupported");
     std::vector<int64_t> r;
-    if (!PlanInts(reps, &r).ok() || static_cast<int>(r.size()) != x->shape.rank()) {
+    if (!ReadInt64s(reps, &r).ok() || static_cast<int>(r.size()) != x->shape.rank()) {
       return Error("repeats must be int64 with one entry per input dim");
     }
     Shape out = x->shape;
@@ -141,7 +130,7 @@ class SliceKernel final : public OpKernel {
         const TensorView* v = ctx.input_value(i);
         if (!v) return Error("slice bounds are not known while planning; unsupported");
         std::vector<int64_t>* dst = i == 1 ? &starts : i == 2 ? &ends : i == 3 ? &axes : &steps;
-        if (!PlanInts(v, dst).ok()) return Error("slice bounds must be int32/int64");
+        if (!ReadInt64s(v, dst).ok()) return Error("slice bounds must be int32/int64");
       }
     }
     if (starts.size() != ends.size()) return Error("starts and ends differ in length");

@@ -4,22 +4,11 @@
 #include <algorithm>
 #include <cstring>
 
+#include "engine/kernels/int_values.h"
 #include "engine/kernels/registry.h"
 
 namespace reco::engine {
 namespace {
-
-Status ReadInt64s(const TensorView* v, std::vector<int64_t>* out) {
-  out->clear();
-  if (v->dtype == DType::kInt64) {
-    out->assign(v->data_as<int64_t>(), v->data_as<int64_t>() + v->num_elements());
-  } else if (v->dtype == DType::kInt32) {
-    for (int64_t i = 0; i < v->num_elements(); ++i) out->push_back(v->data_as<int32_t>()[i]);
-  } else {
-    return InvalidArgumentError("expected an int64 tensor");
-  }
-  return Status::Ok();
-}
 
 // Base for ops whose run-time work is copying input 0 into output 0 unchanged.
 class CopyKernel : public OpKernel {
