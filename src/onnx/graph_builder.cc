@@ -121,34 +121,29 @@ void GraphBuilder::AddOutput(const std::string& name, ElemType type, const std::
   *graph_.add_output() = std::move(vi);
 }
 
-std::string GraphBuilder::AddInitializer(const std::string& name, std::span<const float> data,
-                                         const std::vector<int64_t>& shape) {
+std::string GraphBuilder::AddRawInitializer(const std::string& name, int32_t onnx_type, const void* data, size_t count,
+                                            size_t elem_size, const std::vector<int64_t>& shape) {
   Define(name, "initializer");
-  if (NumElements(shape) != static_cast<int64_t>(data.size())) {
+  if (NumElements(shape) != static_cast<int64_t>(count)) {
     errors_.push_back("initializer '" + name + "': shape " + ShapeString(shape) + " needs " +
-                      std::to_string(NumElements(shape)) + " values, got " + std::to_string(data.size()));
+                      std::to_string(NumElements(shape)) + " values, got " + std::to_string(count));
   }
   auto* t = graph_.add_initializer();
   t->set_name(name);
-  t->set_data_type(onnx::TensorProto::FLOAT);
+  t->set_data_type(onnx_type);
   for (int64_t d : shape) t->add_dims(d);
-  t->set_raw_data(std::string(reinterpret_cast<const char*>(data.data()), data.size_bytes()));
+  t->set_raw_data(std::string(static_cast<const char*>(data), count * elem_size));
   return name;
+}
+
+std::string GraphBuilder::AddInitializer(const std::string& name, std::span<const float> data,
+                                         const std::vector<int64_t>& shape) {
+  return AddRawInitializer(name, onnx::TensorProto::FLOAT, data.data(), data.size(), sizeof(float), shape);
 }
 
 std::string GraphBuilder::AddInitializer(const std::string& name, std::span<const int64_t> data,
                                          const std::vector<int64_t>& shape) {
-  Define(name, "initializer");
-  if (NumElements(shape) != static_cast<int64_t>(data.size())) {
-    errors_.push_back("initializer '" + name + "': shape " + ShapeString(shape) + " needs " +
-                      std::to_string(NumElements(shape)) + " values, got " + std::to_string(data.size()));
-  }
-  auto* t = graph_.add_initializer();
-  t->set_name(name);
-  t->set_data_type(onnx::TensorProto::INT64);
-  for (int64_t d : shape) t->add_dims(d);
-  t->set_raw_data(std::string(reinterpret_cast<const char*>(data.data()), data.size_bytes()));
-  return name;
+  return AddRawInitializer(name, onnx::TensorProto::INT64, data.data(), data.size(), sizeof(int64_t), shape);
 }
 
 std::string GraphBuilder::AddNode(const std::string& op_type, const std::vector<std::string>& inputs,

@@ -93,6 +93,9 @@ class GraphBuilder {
   StatusOr<onnx::ModelProto> Build() const;
 
  private:
+  // Both typed AddInitializer overloads: checks the element count and stores the bytes as raw_data.
+  std::string AddRawInitializer(const std::string& name, int32_t onnx_type, const void* data, size_t count,
+                                size_t elem_size, const std::vector<int64_t>& shape);
   onnx::ValueInfoProto MakeValueInfo(const std::string& name, ElemType type, const std::vector<Dim>& shape);
   // Records a definition of `name`; a second definition is an error reported by Build().
   void Define(const std::string& name, const std::string& what);
