@@ -56,6 +56,9 @@ class SampleFile {
   // A user's whole sequence [begin, end) of global event indices.
   std::pair<uint64_t, uint64_t> user_events(uint32_t user) const { return {user_offset_[user], user_offset_[user + 1]}; }
   std::span<const int32_t> event_items() const { return {item_, header_->num_events}; }
+  std::span<const int32_t> event_cates() const { return {cate_, header_->num_events}; }
+  std::span<const uint8_t> event_types() const { return {type_, header_->num_events}; }
+  std::span<const uint32_t> event_times() const { return {time_, header_->num_events}; }  // since base_time
 
   // Fills `out` with samples [begin, end) of `split` (clamped to the split's size).
   void FillBatch(Split split, size_t begin, size_t end, DinBatch* out) const;
