@@ -1,0 +1,74 @@
+#include "nn/din.h"
+
+#include <torch/torch.h>
+
+#include <string>
+
+namespace reco::nn {
+
+DinRanker::DinRanker(const RankerConfig& c) : config_(c) {
+  emb = register_module("emb", BehaviorEmbeddings(c));
+  int64_t width = 8 * c.emb_dim + c.type_dim + c.recency_dim;
+  for (size_t i = 0; i < c.attention_hidden.size(); ++i) {
+    const std::string n = std::to_string(i);
+    att_fc.push_back(register_module("att_fc" + n, torch::nn::Linear(width, c.attention_hidden[i])));
+    att_dice.push_back(register_module("att_dice" + n, Dice(c.attention_hidden[i], c.dice_eps, c.dice_momentum)));
+    width = c.attention_hidden[i];
+  }
+  att_out = register_module("att_out", torch::nn::Linear(width, 1));
+  mlp = register_module("mlp", RankerMlp(6 * c.emb_dim, c));
+}
+
+torch::Tensor DinRanker::AttentionHistoryWeight() const {
+  const torch::Tensor& w = att_fc[0]->weight;
+  const int64_t e = 2 * config_.emb_dim;
+  return torch::cat({w.narrow(1, 0, e) + w.narrow(1, 2 * e, e), w.narrow(1, 4 * e, w.size(1) - 4 * e)}, 1);
+}
+
+torch::Tensor DinRanker::AttentionTargetWeight() const {
+  const torch::Tensor& w = att_fc[0]->weight;
+  const int64_t e = 2 * config_.emb_dim;
+  return w.narrow(1, e, e) - w.narrow(1, 2 * e, e);
+}
+
+torch::Tensor DinRanker::AttentionProductWeight() const {
+  const int64_t e = 2 * config_.emb_dim;
+  return att_fc[0]->weight.narrow(1, 3 * e, e);
+}
+
+RankerOutput DinRanker::Forward(const RankerBatch& b) {
+  const int64_t batch = b.target_item.size(0);
+  const int64_t hist_batch = b.hist_item.size(0);
+  TORCH_CHECK(hist_batch == 1 || hist_batch == batch, "din: history batch ", hist_batch, " must be 1 or ", batch);
+  const torch::Tensor h = emb->History(b);                                   // [H, L, E]
+  const torch::Tensor t = emb->Target(b);                                    // [B, E]
+  const torch::Tensor hist_ext = torch::cat({h, emb->TypeRecency(b)}, -1);   // [H, L, E + Dt + Dr]
+  const torch::Tensor mask = b.hist_mask.expand({batch, b.hist_mask.size(1)});  // [B, L] (a view when H = 1)
+
+  // First attention layer, factored: per-history term + per-candidate term + interaction term.
+  const torch::Tensor hist_term = torch::matmul(hist_ext, AttentionHistoryWeight().t());               // [H, L, A]
+  const torch::Tensor tgt_term = torch::addmm(att_fc[0]->bias, t, AttentionTargetWeight().t());         // [B, A]
+  torch::Tensor z = torch::matmul(h * t.unsqueeze(1), AttentionProductWeight().t());                    // [B, L, A]
+  z = (z + hist_term) + tgt_term.unsqueeze(1);
+  z = att_dice[0]->forward(z, mask);
+  for (size_t i = 1; i < att_fc.size(); ++i) z = att_dice[i]->forward(att_fc[i]->forward(z), mask);
+  const torch::Tensor score = att_out->forward(z).squeeze(-1);  // [B, L]
+
+  torch::Tensor weight;
+  if (config_.attention_softmax) {
+    weight = torch::softmax(score + (mask - 1.0) * -kMaskedScore, -1) * mask;
+  } else {
+    weight = score * mask;
+  }
+  const torch::Tensor pooled = torch::matmul(weight.unsqueeze(1), h).squeeze(1);  // [B, E]
+  RankerOutput out;
+  out.logit = mlp->forward(torch::cat({pooled, t, pooled * t}, -1));
+  out.attention = weight;
+  return out;
+}
+
+std::vector<torch::Tensor> DinRanker::embedding_tables() {
+  return {emb->item->weight, emb->cate->weight, emb->type->weight, emb->recency->weight};
+}
+
+}  // namespace reco::nn
