@@ -103,6 +103,78 @@ def din_inputs(g, batch):
             torch.randint(1, DIN_CATES, (batch,), generator=g)]
 
 
+class RankerDin(nn.Module):
+    """The ranker contract of docs/ranker_model.md (random weights): history inputs [H, L] with H = 1 (one user's
+    history broadcast over the B targets) or H = B, target inputs [B]; outputs prob [B, 1] and attention [B, L].
+    History embedding = cat(item, cate) + type + recency embeddings; the attention unit's first layer is written in
+    its factored form (W1+W3)·h + (W2-W3)·t + W4·(h*t), so the history term is computed once per history."""
+
+    def __init__(self, n_items=1000, n_cates=100, dim=8):
+        super().__init__()
+        e = 2 * dim
+        self.item_emb, self.cate_emb = nn.Embedding(n_items, dim), nn.Embedding(n_cates, dim)
+        self.type_emb, self.recency_emb = nn.Embedding(5, e), nn.Embedding(16, e)
+        self.att_h, self.att_t, self.att_ht = nn.Linear(e, 80, bias=False), nn.Linear(e, 80), nn.Linear(e, 80, bias=False)
+        self.att = nn.Sequential(nn.Sigmoid(), nn.Linear(80, 40), nn.Sigmoid(), nn.Linear(40, 1))
+        self.mlp = nn.Sequential(nn.Linear(2 * e, 200), nn.PReLU(), nn.Linear(200, 80), nn.PReLU(), nn.Linear(80, 1))
+
+    def forward(self, hist_item, hist_cate, hist_type, hist_recency, hist_mask, target_item, target_cate):
+        h = torch.cat([self.item_emb(hist_item), self.cate_emb(hist_cate)], dim=-1)  # [H,L,E]
+        h = h + self.type_emb(hist_type) + self.recency_emb(hist_recency)
+        t = torch.cat([self.item_emb(target_item), self.cate_emb(target_cate)], dim=-1).unsqueeze(1)  # [B,1,E]
+        a = self.att_h(h) + self.att_t(t) + self.att_ht(h * t)                        # [H|B,L,80] + [B,1,80]
+        w = self.att(a).squeeze(-1) * hist_mask                                        # [B,L]
+        pooled = torch.sum(w.unsqueeze(-1) * h, dim=1)                                 # [B,E]
+        return torch.sigmoid(self.mlp(torch.cat([pooled, t.squeeze(1)], dim=-1))), w
+
+
+RANKER_LEN = 50
+
+
+def ranker_din_inputs(g, batch):
+    lengths = torch.randint(1, RANKER_LEN + 1, (batch,), generator=g)
+    mask = (torch.arange(RANKER_LEN).unsqueeze(0) < lengths.unsqueeze(1)).float()
+    keep = mask.long()
+    return [torch.randint(1, DIN_ITEMS, (batch, RANKER_LEN), generator=g) * keep,
+            torch.randint(1, DIN_CATES, (batch, RANKER_LEN), generator=g) * keep,
+            torch.randint(1, 5, (batch, RANKER_LEN), generator=g) * keep,
+            torch.randint(1, 16, (batch, RANKER_LEN), generator=g) * keep, mask,
+            torch.randint(1, DIN_ITEMS, (batch,), generator=g), torch.randint(1, DIN_CATES, (batch,), generator=g)]
+
+
+RANKER_INPUTS = ["hist_item", "hist_cate", "hist_type", "hist_recency", "hist_mask", "target_item", "target_cate"]
+
+
+def write_ranker_folder(model_dir):
+    """A model folder per docs/ranker_model.md next to the test sets: folder/1/{model.onnx, manifest.json, vocabs}.
+    Raw ids: item 5000+k (index k+2), category 1+k (index k+2), user 100+k (index k+2)."""
+    version_dir = os.path.join(model_dir, "folder", "1")
+    os.makedirs(version_dir, exist_ok=True)
+    with open(os.path.join(model_dir, "model.onnx"), "rb") as src, open(os.path.join(version_dir, "model.onnx"), "wb") as dst:
+        dst.write(src.read())
+    for name, first, size in (("item", 5000, DIN_ITEMS), ("cate", 1, DIN_CATES), ("user", 100, 1000)):
+        with open(os.path.join(version_dir, f"{name}_vocab.txt"), "w") as f:
+            f.write(f"# reco-vocab v1 name={name} size={size} min_count=1\n")
+            for k in range(size - 2):
+                f.write(f"{first + k}\t{size - k}\n")
+    hist = lambda n, dt, m: {"name": n, "dtype": dt, "shape": ["hist_batch", RANKER_LEN], "meaning": m}
+    manifest = {
+        "format": "reco-ranker-v1", "model_kind": "din", "max_history": RANKER_LEN, "emb_dim": 8,
+        "inputs": [hist("hist_item", "int64", "item index"), hist("hist_cate", "int64", "category index"),
+                   hist("hist_type", "int64", "behaviour type index"), hist("hist_recency", "int64", "recency bucket"),
+                   hist("hist_mask", "float32", "1 real, 0 padding"),
+                   {"name": "target_item", "dtype": "int64", "shape": ["batch"], "meaning": "candidate item index"},
+                   {"name": "target_cate", "dtype": "int64", "shape": ["batch"], "meaning": "candidate category"}],
+        "outputs": [{"name": "prob", "dtype": "float32", "shape": ["batch", 1]},
+                    {"name": "attention", "dtype": "float32", "shape": ["batch", RANKER_LEN]}],
+        "vocabularies": {"user": "user_vocab.txt", "item": "item_vocab.txt", "cate": "cate_vocab.txt"},
+        "metrics": {}, "training": {"events": "random weights (tests/models/make_models.py)", "epochs": 0, "samples": 0},
+        "created_at": "2026-11-29T00:00:00Z", "producer": "tests/models/make_models.py",
+    }
+    with open(os.path.join(version_dir, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+
+
 # name -> (module factory, input names, output names, inputs(generator, batch), description)
 MODELS = {
     "mlp": (Mlp, ["input"], ["logits"], lambda g, b: [torch.rand(b, 784, generator=g)],
@@ -114,7 +186,13 @@ MODELS = {
              "two-input seed model cat(user[B,8], item[B,8]) -> 128 -> 64 -> 1 -> sigmoid"),
     "din": (Din, ["hist_item", "hist_cate", "hist_mask", "target_item", "target_cate"], ["prob"], din_inputs,
             f"DIN-style CTR model, L={DIN_LEN}, {DIN_ITEMS} items, {DIN_CATES} categories; ids int64, mask float"),
+    "ranker_din": (RankerDin, RANKER_INPUTS, ["prob", "attention"], ranker_din_inputs,
+                   f"DIN per docs/ranker_model.md, L={RANKER_LEN}, hist_* [H,L] with H = 1 or B, targets [B]"),
 }
+# Dynamic axis names where inputs do not all share the batch axis (history rows H vs targets B).
+AXES = {"ranker_din": {**{n: {0: "hist_batch"} for n in RANKER_INPUTS[:5]},
+                       "target_item": {0: "batch"}, "target_cate": {0: "batch"},
+                       "prob": {0: "batch"}, "attention": {0: "batch"}}}
 BATCHES = [1, 3, 64]  # test_data_set_0, _1, _2
 
 
@@ -133,7 +211,7 @@ def make(name, outdir):
     os.makedirs(model_dir, exist_ok=True)
     path = os.path.join(model_dir, "model.onnx")
     example = make_inputs(g, 2)
-    axes = {n: {0: "batch_size"} for n in in_names + out_names}
+    axes = AXES.get(name) or {n: {0: "batch_size"} for n in in_names + out_names}
     with torch.no_grad():
         torch.onnx.export(model, tuple(example), path, input_names=in_names, output_names=out_names,
                           dynamic_axes=axes, opset_version=OPSET, do_constant_folding=True)
@@ -157,6 +235,8 @@ def make(name, outdir):
             save_tensor(os.path.join(set_dir, f"input_{i}.pb"), t.numpy(), n)
         for i, (n, t) in enumerate(zip(out_names, outputs)):
             save_tensor(os.path.join(set_dir, f"output_{i}.pb"), t.numpy(), n)
+    if name == "ranker_din":
+        write_ranker_folder(model_dir)
     ops = sorted({n.op_type for n in onnx_model.graph.node})
     print(f"{name}: {path} ({len(onnx_model.graph.node)} nodes: {', '.join(ops)})")
     return {"name": name, "description": desc, "model": f"{name}/model.onnx", "opset": OPSET,
