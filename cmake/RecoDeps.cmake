@@ -36,6 +36,15 @@ add_library(reco_openblas INTERFACE)
 target_link_libraries(reco_openblas INTERFACE ${OPENBLAS_LIBRARY})
 target_include_directories(reco_openblas SYSTEM INTERFACE ${OPENBLAS_INCLUDE_DIR})
 
+# RocksDB (Debian's librocksdb-dev), the online recommender's embedded store. Its CMake package's default target is
+# the static library, which drags gflags/Snappy/lz4/zstd lookups into our configure; the shared library carries its
+# own dependencies, so link that directly.
+find_library(ROCKSDB_LIBRARY rocksdb REQUIRED)
+find_path(ROCKSDB_INCLUDE_DIR rocksdb/db.h REQUIRED)
+add_library(reco_rocksdb INTERFACE)
+target_link_libraries(reco_rocksdb INTERFACE ${ROCKSDB_LIBRARY})
+target_include_directories(reco_rocksdb SYSTEM INTERFACE ${ROCKSDB_INCLUDE_DIR})
+
 if(RECO_WITH_TORCH)
   find_package(Torch REQUIRED)
 endif()

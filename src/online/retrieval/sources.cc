@@ -1,0 +1,129 @@
+#include "online/retrieval/sources.h"
+
+#include <algorithm>
+#include <cmath>
+#include <unordered_map>
+
+namespace reco::online {
+namespace {
+
+bool Better(const Candidate& a, const Candidate& b) {
+  return a.retrieval_score > b.retrieval_score || (a.retrieval_score == b.retrieval_score && a.item_id < b.item_id);
+}
+
+// Scratch buffers of one thread, reused across requests (clear() keeps capacity and hash buckets).
+struct Scratch {
+  std::vector<Neighbor> neighbors;
+  std::vector<PopularItem> popular;
+  std::vector<uint64_t> seen_items;
+  std::vector<uint64_t> seen_categories;
+  std::vector<Candidate> candidates;
+  std::unordered_map<uint64_t, uint32_t> index;
+};
+Scratch& ThreadScratch() {
+  thread_local Scratch scratch;
+  return scratch;
+}
+
+bool Contains(const std::vector<uint64_t>& v, uint64_t x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+
+// Sorts `c` best first, keeps `want`, scales scores so the best is 1, stamps `bit` and appends to *out.
+void Emit(std::vector<Candidate>& c, int want, uint8_t bit, std::vector<Candidate>* out) {
+  std::sort(c.begin(), c.end(), Better);
+  if (c.size() > static_cast<size_t>(std::max(0, want))) c.resize(static_cast<size_t>(std::max(0, want)));
+  const float best = c.empty() ? 1.0f : c.front().retrieval_score;
+  for (Candidate& x : c) {
+    x.retrieval_score = best > 0 ? x.retrieval_score / best : 1.0f;
+    x.source = bit;
+    out->push_back(x);
+  }
+}
+
+}  // namespace
+
+Status CoVisitationSource::Retrieve(const RetrievalRequest& request, std::vector<Candidate>* out) const {
+  Scratch& s = ThreadScratch();
+  s.seen_items.clear();
+  s.candidates.clear();
+  s.index.clear();
+  for (auto h = request.history.rbegin(); h != request.history.rend(); ++h) {
+    if (static_cast<int>(s.seen_items.size()) >= recent_items_) break;
+    if (Contains(s.seen_items, h->item_id)) continue;
+    const float source_weight = BehaviorWeight(h->behavior) / static_cast<float>(1 + s.seen_items.size());
+    s.seen_items.push_back(h->item_id);
+    store_->CoVisited(h->item_id, &s.neighbors);
+    for (const Neighbor& n : s.neighbors) {
+      const auto [it, inserted] = s.index.try_emplace(n.item_id, static_cast<uint32_t>(s.candidates.size()));
+      if (inserted) s.candidates.push_back(Candidate{n.item_id, 0, 0, 0});
+      s.candidates[it->second].retrieval_score += n.weight * source_weight;
+    }
+  }
+  // Categories and availability come from the catalog (one lock per item is cheap next to ranking).
+  size_t kept = 0;
+  for (Candidate& c : s.candidates) {
+    const auto item = store_->GetItem(c.item_id);
+    if (!item || !item->available) continue;
+    if (request.category && item->category_id != *request.category) continue;
+    c.category_id = item->category_id;
+    s.candidates[kept++] = c;
+  }
+  s.candidates.resize(kept);
+  Emit(s.candidates, request.want, kSourceCoVisit, out);
+  return Status::Ok();
+}
+
+Status CategoryPopularSource::Retrieve(const RetrievalRequest& request, std::vector<Candidate>* out) const {
+  Scratch& s = ThreadScratch();
+  s.seen_categories.clear();
+  s.candidates.clear();
+  s.index.clear();
+  if (request.category) {
+    s.seen_categories.push_back(*request.category);
+  } else {
+    for (auto h = request.history.rbegin(); h != request.history.rend(); ++h) {
+      if (static_cast<int>(s.seen_categories.size()) >= recent_categories_) break;
+      if (!Contains(s.seen_categories, h->category_id)) s.seen_categories.push_back(h->category_id);
+    }
+  }
+  for (size_t rank = 0; rank < s.seen_categories.size(); ++rank) {
+    store_->TopItemsInCategory(s.seen_categories[rank], items_per_category_, &s.popular);
+    if (s.popular.empty()) continue;
+    const double best = s.popular.front().key;
+    const float category_weight = 1.0f / static_cast<float>(1 + rank);
+    for (const PopularItem& p : s.popular) {
+      const float score = category_weight * static_cast<float>(std::exp2(p.key - best));
+      const auto [it, inserted] = s.index.try_emplace(p.item_id, static_cast<uint32_t>(s.candidates.size()));
+      if (inserted) s.candidates.push_back(Candidate{p.item_id, p.category_id, 0, 0});
+      s.candidates[it->second].retrieval_score += score;
+    }
+  }
+  size_t kept = 0;
+  for (Candidate& c : s.candidates) {
+    const auto item = store_->GetItem(c.item_id);
+    if (!item || !item->available) continue;
+    s.candidates[kept++] = c;
+  }
+  s.candidates.resize(kept);
+  Emit(s.candidates, request.want, kSourceCategory, out);
+  return Status::Ok();
+}
+
+Status TrendingSource::Retrieve(const RetrievalRequest& request, std::vector<Candidate>* out) const {
+  Scratch& s = ThreadScratch();
+  s.candidates.clear();
+  if (request.category) {
+    store_->TopItemsInCategory(*request.category, items_, &s.popular);
+  } else {
+    store_->TrendingItems(items_, &s.popular);
+  }
+  const double best = s.popular.empty() ? 0 : s.popular.front().key;
+  for (const PopularItem& p : s.popular) {
+    const auto item = store_->GetItem(p.item_id);
+    if (!item || !item->available) continue;
+    s.candidates.push_back(Candidate{p.item_id, item->category_id, static_cast<float>(std::exp2(p.key - best)), 0});
+  }
+  Emit(s.candidates, request.want, bit_, out);
+  return Status::Ok();
+}
+
+}  // namespace reco::online
