@@ -1,0 +1,328 @@
+// Store: history order and truncation, catalog fill and errors, bought set, co-visitation and popularity updated
+// online, reopen after close, concurrent appenders.
+#include "online/store/store.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <thread>
+
+#include "testutil/temp_dir.h"
+
+namespace reco::online {
+namespace {
+
+using data::BehaviorType;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  StoreOptions Options() {
+    StoreOptions o;
+    o.data_dir = dir_.Sub("db");
+    o.max_history = 3;
+    o.clock = [this] { return now_; };
+    return o;
+  }
+  std::unique_ptr<Store> OpenStore(const StoreOptions& o) {
+    auto store = Store::Open(o);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+  static std::vector<HistoryEntry> HistoryOf(const Store& store, uint64_t user, int max = 100) {
+    std::vector<HistoryEntry> h;
+    EXPECT_TRUE(store.History(user, max, &h).ok());
+    return h;
+  }
+  static std::vector<uint64_t> Items(const std::vector<HistoryEntry>& h) {
+    std::vector<uint64_t> ids;
+    for (const auto& e : h) ids.push_back(e.item_id);
+    return ids;
+  }
+
+  testutil::TempDir dir_{"reco-store"};
+  int64_t now_ = 1'700'000'000;
+};
+
+TEST_F(StoreTest, HistoryIsOldestFirstAndKeepsTheLastL) {
+  auto store = OpenStore(Options());
+  ASSERT_NE(store, nullptr);
+  for (uint64_t i = 1; i <= 5; ++i) {
+    const Event e{7, 100 + i, 1, BehaviorType::kPv, static_cast<int64_t>(1000 + 10 * i)};
+    ASSERT_TRUE(store->Append({&e, 1}).ok());
+  }
+  EXPECT_EQ(Items(HistoryOf(*store, 7)), (std::vector<uint64_t>{103, 104, 105}));
+  EXPECT_EQ(Items(HistoryOf(*store, 7, 2)), (std::vector<uint64_t>{104, 105}));
+  EXPECT_TRUE(HistoryOf(*store, 7, 0).empty());
+  EXPECT_TRUE(HistoryOf(*store, 999).empty());  // unknown user: empty, not an error
+
+  // A late event (timestamp between kept ones) takes its place in time order; one older than everything kept is
+  // logged but does not enter the history.
+  const Event late{7, 200, 1, BehaviorType::kCart, 1045};
+  ASSERT_TRUE(store->Append({&late, 1}).ok());
+  EXPECT_EQ(Items(HistoryOf(*store, 7)), (std::vector<uint64_t>{104, 200, 105}));
+  const Event ancient{7, 201, 1, BehaviorType::kPv, 5};
+  ASSERT_TRUE(store->Append({&ancient, 1}).ok());
+  EXPECT_EQ(Items(HistoryOf(*store, 7)), (std::vector<uint64_t>{104, 200, 105}));
+  EXPECT_EQ(store->stats().events_total, 7);
+  EXPECT_EQ(store->stats().num_users, 1);
+
+  const auto h = HistoryOf(*store, 7);
+  EXPECT_EQ(h[1], (HistoryEntry{200, 1, BehaviorType::kCart, 1045}));
+}
+
+TEST_F(StoreTest, CategoryFromCatalogAndTimestampFromClock) {
+  auto store = OpenStore(Options());
+  ASSERT_NE(store, nullptr);
+  const ItemInfo items[] = {{500, 77, true}, {501, 78, false}};
+  ASSERT_TRUE(store->PutItems(items).ok());
+  EXPECT_EQ(store->GetItem(501), (ItemInfo{501, 78, false}));
+  EXPECT_FALSE(store->GetItem(502).has_value());
+
+  const Event e{1, 500, kUnknownCategory, BehaviorType::kPv, 0};
+  ASSERT_TRUE(store->Append({&e, 1}).ok());
+  EXPECT_EQ(HistoryOf(*store, 1), (std::vector<HistoryEntry>{{500, 77, BehaviorType::kPv, now_}}));
+}
+
+TEST_F(StoreTest, UnknownItemWithoutCategoryIsRejectedAndNothingIsWritten) {
+  auto store = OpenStore(Options());
+  ASSERT_NE(store, nullptr);
+  const Event batch[] = {{1, 10, 3, BehaviorType::kPv, 100}, {1, 11, kUnknownCategory, BehaviorType::kPv, 101}};
+  Status status = store->Append(batch);
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "events[1].category_id: missing, and item 11 is not in the catalog");
+  EXPECT_EQ(store->stats().events_total, 0);  // all-or-nothing
+  EXPECT_FALSE(store->GetItem(10).has_value());
+
+  const Event bad_id{1, (uint64_t{1} << 53) + 1, 3, BehaviorType::kPv, 100};
+  EXPECT_EQ(store->Append({&bad_id, 1}).message(), "events[0].item_id: 9007199254740993 > 2^53");
+  const ItemInfo bad_item{1, (uint64_t{1} << 53) + 1, true};
+  EXPECT_EQ(store->PutItems({&bad_item, 1}).code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(StoreTest, EventWithCategoryRegistersTheItem) {
+  auto store = OpenStore(Options());
+  ASSERT_NE(store, nullptr);
+  // The first event of the call introduces item 20; the second relies on it.
+  const Event batch[] = {{1, 20, 9, BehaviorType::kPv, 100}, {2, 20, kUnknownCategory, BehaviorType::kFav, 101}};
+  ASSERT_TRUE(store->Append(batch).ok());
+  EXPECT_EQ(store->GetItem(20), (ItemInfo{20, 9, true}));
+  EXPECT_EQ(HistoryOf(*store, 2)[0].category_id, 9u);
+  EXPECT_EQ(store->stats().num_items, 1);
+}
+
+TEST_F(StoreTest, BoughtSet) {
+  auto store = OpenStore(Options());
+  ASSERT_NE(store, nullptr);
+  const Event batch[] = {{1, 30, 1, BehaviorType::kPv, 100}, {1, 31, 1, BehaviorType::kBuy, 101},
+                         {2, 30, 1, BehaviorType::kBuy, 102}};
+  ASSERT_TRUE(store->Append(batch).ok());
+  EXPECT_FALSE(store->HasBought(1, 30));
+  EXPECT_TRUE(store->HasBought(1, 31));
+  EXPECT_TRUE(store->HasBought(2, 30));
+  EXPECT_FALSE(store->HasBought(3, 30));
+  std::vector<uint8_t> bought;
+  const uint64_t ids[] = {29, 30, 31};
+  store->HasBoughtBatch(1, ids, &bought);
+  EXPECT_EQ(bought, (std::vector<uint8_t>{0, 0, 1}));
+}
+
+TEST_F(StoreTest, CoVisitationIsUpdatedByEachEvent) {
+  auto opts = Options();
+  opts.covis_window = 2;
+  opts.covis_max_gap_seconds = 3600;
+  auto store = OpenStore(opts);
+  ASSERT_NE(store, nullptr);
+  std::vector<Neighbor> n;
+  const Event a{1, 1, 1, BehaviorType::kPv, 1000};
+  ASSERT_TRUE(store->Append({&a, 1}).ok());
+  store->CoVisited(1, &n);
+  EXPECT_TRUE(n.empty());
+
+  const Event b{1, 2, 1, BehaviorType::kCart, 1010};  // pairs with 1 at distance 1: weight max(pv, cart) = 3
+  ASSERT_TRUE(store->Append({&b, 1}).ok());
+  store->CoVisited(1, &n);
+  ASSERT_EQ(n.size(), 1u);
+  EXPECT_EQ(n[0].item_id, 2u);
+  EXPECT_FLOAT_EQ(n[0].weight, 3.0f);
+  store->CoVisited(2, &n);
+  ASSERT_EQ(n.size(), 1u);
+  EXPECT_EQ(n[0].item_id, 1u);
+
+  const Event c{1, 3, 1, BehaviorType::kPv, 1020};  // with 2 (d=1, w 3) and 1 (d=2, w 0.5)
+  ASSERT_TRUE(store->Append({&c, 1}).ok());
+  store->CoVisited(3, &n);
+  ASSERT_EQ(n.size(), 2u);
+  EXPECT_EQ(n[0].item_id, 2u);
+  EXPECT_FLOAT_EQ(n[0].weight, 3.0f);
+  EXPECT_EQ(n[1].item_id, 1u);
+  EXPECT_FLOAT_EQ(n[1].weight, 0.5f);
+
+  const Event far{1, 4, 1, BehaviorType::kPv, 1020 + 7200};  // beyond the gap: no pairs
+  ASSERT_TRUE(store->Append({&far, 1}).ok());
+  store->CoVisited(4, &n);
+  EXPECT_TRUE(n.empty());
+}
+
+TEST_F(StoreTest, PopularityPerCategoryAndTrendingDecay) {
+  auto opts = Options();
+  opts.popularity_half_life_seconds = 3600;
+  auto store = OpenStore(opts);
+  ASSERT_NE(store, nullptr);
+  std::vector<Event> events;
+  // Category 1: item 10 viewed 3 times, item 11 bought once (weight 4) → 11 first.
+  for (int i = 0; i < 3; ++i) events.push_back({static_cast<uint64_t>(i), 10, 1, BehaviorType::kPv, 1000});
+  events.push_back({9, 11, 1, BehaviorType::kBuy, 1000});
+  // Category 2: item 20 viewed 10 times; item 21 viewed twice a day later → 21 trends above 20.
+  for (int i = 0; i < 10; ++i) events.push_back({static_cast<uint64_t>(i), 20, 2, BehaviorType::kPv, 1000});
+  events.push_back({1, 21, 2, BehaviorType::kPv, 1000 + 86400});
+  events.push_back({2, 21, 2, BehaviorType::kPv, 1000 + 86400});
+  ASSERT_TRUE(store->Append(events).ok());
+
+  std::vector<PopularItem> top;
+  store->TopItemsInCategory(1, 10, &top);
+  ASSERT_EQ(top.size(), 2u);
+  EXPECT_EQ(top[0].item_id, 11u);
+  EXPECT_EQ(top[1].item_id, 10u);
+  EXPECT_NEAR(std::exp2(top[0].key - top[1].key), 4.0 / 3.0, 1e-9);
+  store->TrendingItems(2, &top);
+  ASSERT_EQ(top.size(), 2u);
+  EXPECT_EQ(top[0].item_id, 21u);  // 2 views now beat 10 views a day ago (half-life 1 h)
+  EXPECT_EQ(top[1].item_id, 20u);  // 10 views beat 1 buy (4) at the same time
+  store->TopItemsInCategory(2, 10, &top);
+  ASSERT_EQ(top.size(), 2u);
+  EXPECT_EQ(top[0].item_id, 21u);
+  EXPECT_EQ(top[0].category_id, 2u);
+  store->TopItemsInCategory(3, 10, &top);
+  EXPECT_TRUE(top.empty());
+}
+
+TEST_F(StoreTest, TopListsKeepOnlyTheBest) {
+  auto opts = Options();
+  opts.category_top_k = 2;
+  opts.global_top_k = 3;
+  auto store = OpenStore(opts);
+  ASSERT_NE(store, nullptr);
+  std::vector<Event> events;
+  for (uint64_t item = 1; item <= 5; ++item) {
+    for (uint64_t k = 0; k < item; ++k) events.push_back({k, item, 1, BehaviorType::kPv, 1000});
+  }
+  ASSERT_TRUE(store->Append(events).ok());
+  std::vector<PopularItem> top;
+  store->TopItemsInCategory(1, 10, &top);
+  ASSERT_EQ(top.size(), 2u);
+  EXPECT_EQ(top[0].item_id, 5u);
+  EXPECT_EQ(top[1].item_id, 4u);
+  store->TrendingItems(10, &top);
+  ASSERT_EQ(top.size(), 3u);
+  EXPECT_EQ(top[2].item_id, 3u);
+}
+
+TEST_F(StoreTest, ReopenRestoresEverything) {
+  auto opts = Options();
+  opts.max_history = 50;
+  std::vector<HistoryEntry> h1;
+  std::vector<Neighbor> n1;
+  std::vector<PopularItem> t1;
+  StoreStats s1;
+  {
+    auto store = OpenStore(opts);
+    ASSERT_NE(store, nullptr);
+    std::vector<Event> events;
+    for (uint64_t i = 0; i < 200; ++i) {
+      events.push_back({i % 7, 1000 + (i * 37) % 41, static_cast<int64_t>(i % 5),
+                        static_cast<BehaviorType>(i % 4), static_cast<int64_t>(5000 + i)});
+    }
+    ASSERT_TRUE(store->Append(std::span(events).first(120)).ok());
+    ASSERT_TRUE(store->Append(std::span(events).subspan(120)).ok());
+    const ItemInfo gone{1003, 4, false};
+    ASSERT_TRUE(store->PutItems({&gone, 1}).ok());
+    h1 = HistoryOf(*store, 3);
+    store->CoVisited(1010, &n1);
+    store->TrendingItems(100, &t1);
+    s1 = store->stats();
+  }
+  auto store = OpenStore(opts);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(HistoryOf(*store, 3), h1);
+  std::vector<Neighbor> n2;
+  store->CoVisited(1010, &n2);
+  ASSERT_EQ(n2.size(), n1.size());
+  ASSERT_FALSE(n1.empty());
+  for (size_t i = 0; i < n1.size(); ++i) {
+    EXPECT_EQ(n2[i].item_id, n1[i].item_id);
+    EXPECT_FLOAT_EQ(n2[i].weight, n1[i].weight);
+  }
+  std::vector<PopularItem> t2;
+  store->TrendingItems(100, &t2);
+  ASSERT_EQ(t2.size(), t1.size());
+  for (size_t i = 0; i < t1.size(); ++i) EXPECT_EQ(t2[i].item_id, t1[i].item_id);
+  EXPECT_EQ(store->GetItem(1003), (ItemInfo{1003, 4, false}));
+  const StoreStats s2 = store->stats();
+  EXPECT_EQ(s2.events_total, 200);
+  EXPECT_EQ(s2.replayed_events, 200);
+  EXPECT_EQ(s2.num_users, s1.num_users);
+  EXPECT_EQ(s2.num_items, s1.num_items);
+
+  int64_t count = 0;
+  uint64_t expected_seq = 0;
+  ASSERT_TRUE(store->ForEachEvent([&](uint64_t seq, const Event& e) {
+                  EXPECT_EQ(seq, expected_seq++);
+                  EXPECT_EQ(e.timestamp, 5000 + count);
+                  ++count;
+                  return Status::Ok();
+                }).ok());
+  EXPECT_EQ(count, 200);
+
+  // New events continue the log after the replayed ones.
+  const Event more{3, 1, 1, BehaviorType::kPv, 9000};
+  ASSERT_TRUE(store->Append({&more, 1}).ok());
+  EXPECT_EQ(HistoryOf(*store, 3).back().item_id, 1u);
+  EXPECT_EQ(store->stats().events_total, 201);
+}
+
+TEST_F(StoreTest, SecondOpenOfTheSameDirFails) {
+  auto store = OpenStore(Options());
+  ASSERT_NE(store, nullptr);
+  auto second = Store::Open(Options());
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.status().message().find(Options().data_dir), std::string::npos) << second.status().ToString();
+}
+
+TEST_F(StoreTest, EmptyDataDirIsAnError) {
+  StoreOptions o;
+  EXPECT_EQ(Store::Open(o).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(StoreTest, ConcurrentAppendersAreAllCommitted) {
+  auto opts = Options();
+  opts.max_history = 1000;
+  auto store = OpenStore(opts);
+  ASSERT_NE(store, nullptr);
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 100;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const Event e{static_cast<uint64_t>(t), static_cast<uint64_t>(t * 1000 + i), 1, BehaviorType::kPv,
+                      static_cast<int64_t>(100 + i)};
+        if (!store->Append({&e, 1}).ok()) failures.fetch_add(1);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(store->stats().events_total, kThreads * kPerThread);
+  EXPECT_LE(store->stats().group_commits, kThreads * kPerThread);
+  for (int t = 0; t < kThreads; ++t) {
+    const auto h = HistoryOf(*store, static_cast<uint64_t>(t), 1000);
+    ASSERT_EQ(h.size(), static_cast<size_t>(kPerThread));
+    for (int i = 0; i < kPerThread; ++i) EXPECT_EQ(h[static_cast<size_t>(i)].item_id, static_cast<uint64_t>(t * 1000 + i));
+  }
+}
+
+}  // namespace
+}  // namespace reco::online
