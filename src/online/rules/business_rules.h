@@ -30,6 +30,7 @@ struct ScoredItem {
   uint64_t category_id = 0;
   float score = 0;
   int32_t reason = -1;  // index into the user's history, -1 if none
+  uint32_t tag = 0;     // the caller's payload (e.g. the candidate's position), carried through unchanged
 };
 
 struct FilterOptions {

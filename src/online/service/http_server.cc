@@ -1,0 +1,189 @@
+#include "online/service/http_server.h"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "core/logging.h"
+#include "serving/http_status.h"
+
+namespace reco::online::service {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(tcp::socket socket, const HttpServerOptions& options, const HttpHandler* handler)
+      : stream_(std::move(socket)), options_(options), handler_(handler) {}
+
+  void Start() {
+    asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&Connection::Read, shared_from_this()));
+  }
+
+ private:
+  void Read() {
+    parser_.emplace();
+    parser_->body_limit(static_cast<std::uint64_t>(options_.max_request_bytes));
+    parser_->header_limit(64 * 1024);
+    stream_.expires_after(std::chrono::milliseconds(options_.request_timeout_ms));
+    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Connection::OnRead, shared_from_this()));
+  }
+
+  void OnRead(beast::error_code ec, std::size_t) {
+    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted || ec == beast::error::timeout ||
+        ec == asio::error::connection_reset || ec == asio::error::eof) {
+      return Close();
+    }
+    if (ec == http::error::body_limit) {
+      return SendError(413, fmt::format("the body exceeds {} bytes", options_.max_request_bytes));
+    }
+    if (ec) return SendError(400, fmt::format("malformed HTTP request: {}", ec.message()));
+    http::request<http::string_body>& req = parser_->get();
+    const beast::string_view method = req.method_string();
+    const beast::string_view target = req.target();
+    response_.status = 200;
+    response_.content_type = "application/json";
+    response_.cache_control = {};
+    response_.body.clear();
+    handler_->Handle(std::string_view(method.data(), method.size()), std::string_view(target.data(), target.size()),
+                     req.body(), &response_);
+    Send(req.keep_alive(), req.version());
+  }
+
+  void SendError(int status, const std::string& message) {
+    response_.status = status;
+    response_.content_type = "application/json";
+    response_.cache_control = {};
+    response_.body = serving::ErrorJson(message);
+    Send(/*keep_alive=*/false, 11);
+  }
+
+  void Send(bool keep_alive, unsigned version) {
+    out_.clear();
+    out_.result(static_cast<unsigned>(response_.status));
+    out_.version(version);
+    out_.set(http::field::server, "reco-recommender");
+    out_.set(http::field::content_type, response_.content_type);
+    if (!response_.cache_control.empty()) {
+      out_.set(http::field::cache_control,
+               beast::string_view(response_.cache_control.data(), response_.cache_control.size()));
+    }
+    out_.keep_alive(keep_alive);
+    out_.body().swap(response_.body);  // keeps both buffers' capacity alive across requests
+    out_.prepare_payload();
+    stream_.expires_after(std::chrono::milliseconds(options_.request_timeout_ms));
+    http::async_write(stream_, out_, beast::bind_front_handler(&Connection::OnWrite, shared_from_this(), keep_alive));
+  }
+
+  void OnWrite(bool keep_alive, beast::error_code ec, std::size_t) {
+    if (ec || !keep_alive) return Close();
+    Read();
+  }
+
+  void Close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.socket().close(ec);
+  }
+
+  beast::tcp_stream stream_;
+  const HttpServerOptions& options_;
+  const HttpHandler* handler_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  HttpResponse response_;
+  http::response<http::string_body> out_;
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+  HttpServerOptions options;
+  const HttpHandler* handler = nullptr;
+  asio::io_context ioc;
+  std::optional<tcp::acceptor> acceptor;
+  std::vector<std::thread> threads;
+  int port = 0;
+  std::atomic<bool> stopped{false};
+
+  void Accept() {
+    acceptor->async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
+        RECO_LOG_WARN("accept failed: {}", ec.message());
+      } else {
+        beast::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        std::make_shared<Connection>(std::move(socket), options, handler)->Start();
+      }
+      Accept();
+    });
+  }
+};
+
+HttpServer::HttpServer(HttpServerOptions options, const HttpHandler* handler) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  impl_->handler = handler;
+}
+
+HttpServer::~HttpServer() { Stop(); }
+
+int HttpServer::port() const { return impl_->port; }
+int HttpServer::num_threads() const { return static_cast<int>(impl_->threads.size()); }
+
+Status HttpServer::Start() {
+  Impl& s = *impl_;
+  beast::error_code ec;
+  const asio::ip::address address = asio::ip::make_address(s.options.bind_address, ec);
+  if (ec) return InvalidArgumentError(fmt::format("--bind '{}' is not an IP address", s.options.bind_address));
+  if (s.options.port < 0 || s.options.port > 65535) {
+    return InvalidArgumentError(fmt::format("--port {} is not in [0, 65535]", s.options.port));
+  }
+  const tcp::endpoint endpoint(address, static_cast<unsigned short>(s.options.port));
+  s.acceptor.emplace(s.ioc);
+  s.acceptor->open(endpoint.protocol(), ec);
+  if (!ec) s.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) s.acceptor->bind(endpoint, ec);
+  if (!ec) s.acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return UnavailableError(fmt::format("cannot listen on {}:{}: {}", s.options.bind_address, s.options.port,
+                                        ec.message()));
+  }
+  s.port = s.acceptor->local_endpoint().port();
+  s.Accept();
+  const int threads = s.options.num_threads > 0
+                          ? s.options.num_threads
+                          : 2 * std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  for (int i = 0; i < threads; ++i) s.threads.emplace_back([&s] { s.ioc.run(); });
+  RECO_LOG_INFO("HTTP listening on {}:{} ({} threads)", s.options.bind_address, s.port, threads);
+  return Status::Ok();
+}
+
+void HttpServer::Stop() {
+  Impl& s = *impl_;
+  if (s.stopped.exchange(true)) return;
+  if (s.acceptor) {
+    asio::post(s.ioc, [&s] {
+      beast::error_code ec;
+      s.acceptor->close(ec);
+    });
+  }
+  s.ioc.stop();
+  for (std::thread& t : s.threads) t.join();
+  s.threads.clear();
+}
+
+}  // namespace reco::online::service
