@@ -5,7 +5,7 @@
 # separately so the ORT numbers can be read with or without it. Outputs are compared (max |diff| <= 1e-5).
 # Models: the torch-exported tutorial MLP, the two-input seed model, the CNN and the DIN-style model
 # (tests/models/make_models.py). Goal: ratio reco/ORT <= 0.7 at batch 1 and 100, <= 1.0 at batch 1000.
-# Usage: bench/engine_vs_onnxruntime.sh [build_dir] [runs]
+# Usage: bench/engine_vs_onnxruntime.sh [build_dir] [runs]   (env: BATCHES=1,100,1000, MODELS_LIST="mlp seed cnn din")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
@@ -24,7 +24,7 @@ $PY tests/models/make_models.py "$MODELS" >/dev/null
 
 printf '| model | batch | reco median µs | ORT median µs | ratio reco/ORT | reco p99 µs | ORT p99 µs | Node overhead µs | max abs diff |\n'
 printf '|---|---|---|---|---|---|---|---|---|\n'
-for m in mlp seed cnn din; do
+for m in ${MODELS_LIST:-mlp seed cnn din}; do
   io="$WORK/io/$m"
   "$BUILD/bin/reco" bench-model "$MODELS/$m/model.onnx" --batch "$BATCHES" --runs "$RUNS" --threads 1 --json \
     --dump-io "$io" > "$WORK/$m.reco.jsonl"

@@ -144,6 +144,70 @@ TEST(ConvCases, OneDimensionalGroupedConv) {
   ExpectNear(*y, {3, 7, -10, -10});
 }
 
+// Textbook 2-D conv (stride 1) in double, the reference for the direct path.
+std::vector<double> ReferenceConv2D(const In& x, const In& w, const In* b, int64_t group, const std::vector<int64_t>& pads,
+                                    int64_t dil) {
+  const int64_t n = x.shape[0], c = x.shape[1], h = x.shape[2], wd = x.shape[3];
+  const int64_t m = w.shape[0], kh = w.shape[2], kw = w.shape[3], cg = c / group, mg = m / group;
+  const int64_t oh = h + pads[0] + pads[2] - (kh - 1) * dil, ow = wd + pads[1] + pads[3] - (kw - 1) * dil;
+  std::vector<double> y;
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t o = 0; o < m; ++o) {
+      const int64_t g = o / mg;
+      for (int64_t r = 0; r < oh; ++r) {
+        for (int64_t q = 0; q < ow; ++q) {
+          double s = b ? b->values[o] : 0.0;
+          for (int64_t ch = 0; ch < cg; ++ch) {
+            for (int64_t a = 0; a < kh; ++a) {
+              for (int64_t e = 0; e < kw; ++e) {
+                const int64_t ih = r - pads[0] + a * dil, iw = q - pads[1] + e * dil;
+                if (ih < 0 || ih >= h || iw < 0 || iw >= wd) continue;
+                s += static_cast<double>(x.values[((i * c + g * cg + ch) * h + ih) * wd + iw]) *
+                     w.values[((o * cg + ch) * kh + a) * kw + e];
+              }
+            }
+          }
+          y.push_back(s);
+        }
+      }
+    }
+  }
+  return y;
+}
+
+TEST(ConvCases, DirectPathMatchesReference) {
+  // Stride-1 2-D convs take the register-blocked direct path (conv_direct.h): output channels that are not a
+  // multiple of its 4-channel tile, output widths that are not a multiple of its 24-position tile, asymmetric
+  // pads, dilation, groups, a non-constant W (packed into scratch per call), batch > 1.
+  struct Case {
+    int64_t n, c, h, w, m, kh, kw, group, dil;
+    std::vector<int64_t> pads;  // top, left, bottom, right
+    bool bias;
+  };
+  const Case cases[] = {
+      {2, 1, 28, 28, 32, 3, 3, 1, 1, {0, 0, 0, 0}, true}, {3, 32, 13, 13, 64, 3, 3, 1, 1, {0, 0, 0, 0}, true},
+      {1, 3, 7, 9, 5, 3, 2, 1, 1, {1, 0, 2, 1}, true},    {2, 4, 6, 5, 6, 2, 3, 2, 2, {0, 1, 1, 0}, false},
+      {1, 2, 1, 30, 7, 1, 5, 1, 1, {0, 2, 0, 2}, true},    {1, 6, 5, 5, 3, 5, 5, 3, 1, {2, 2, 2, 2}, true},
+  };
+  uint32_t seed = 7;
+  auto next = [&] {
+    seed = seed * 1664525u + 1013904223u;
+    return static_cast<float>(seed >> 8) / static_cast<float>(1u << 24) - 0.5f;
+  };
+  for (const Case& k : cases) {
+    In x{"X", Shape{k.n, k.c, k.h, k.w}, {}}, w{"W", Shape{k.m, k.c / k.group, k.kh, k.kw}, {}}, b{"B", Shape{k.m}, {}};
+    for (int64_t i = 0; i < x.shape.num_elements(); ++i) x.values.push_back(next());
+    for (int64_t i = 0; i < w.shape.num_elements(); ++i) w.values.push_back(next());
+    for (int64_t i = 0; i < k.m; ++i) b.values.push_back(next());
+    std::vector<In> ins = {x, w};
+    if (k.bias) ins.push_back(b);
+    auto y = RunOne("Conv", 11, {AttrInt("group", k.group), AttrInts("pads", k.pads), AttrInts("dilations", {k.dil, k.dil})},
+                    ins);
+    ASSERT_TRUE(y.ok()) << y.status().ToString();
+    ExpectNear(*y, ReferenceConv2D(x, w, k.bias ? &b : nullptr, k.group, k.pads, k.dil), 1e-4);
+  }
+}
+
 TEST(ConvCases, ChannelMismatchIsAnErrorNamingTheNode) {
   auto y = RunOne("Conv", 11, {}, {{"X", Shape{1, 3, 4, 4}, std::vector<float>(48)}, {"W", Shape{2, 2, 3, 3}, std::vector<float>(36)}});
   ASSERT_FALSE(y.ok());

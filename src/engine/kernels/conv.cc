@@ -1,21 +1,38 @@
-// Conv (float32, 1-3 spatial dims, group, strides, pads, dilations, auto_pad) as im2col + Sgemm per image and
-// group: Y_g[M/g, OD*OH*OW] = W_g[M/g, C/g*kD*kH*kW] * col[C/g*kD*kH*kW, OD*OH*OW]. The column buffer is planned
+// Conv (float32, 1-3 spatial dims, group, strides, pads, dilations, auto_pad). Three paths, chosen per plan:
+//  - direct (conv_direct.h): 1-D/2-D, stride 1, not 1x1 -- a register-blocked micro-kernel over the padded input,
+//    no column matrix; bias and a fused Relu are applied as the tile is copied out. CNN batch 100/1000 were ~1.8x
+//    ORT's time with im2col + OpenBLAS (conv2 32->64 3x3 on 13x13: a 64x121x288 GEMM per image, ~25 GFLOP/s);
+//  - 1x1, stride 1, unpadded: one Sgemm per image on X directly;
+//  - otherwise im2col + Sgemm per image and group (RECO_ENGINE_CONV=im2col forces it, for tests and benchmarks): Y_g[M/g, OD*OH*OW] = W_g[M/g, C/g*kD*kH*kW] * col[C/g*kD*kH*kW, OD*OH*OW]. The column buffer is planned
 // scratch (no allocation per call); a 1x1, stride-1, unpadded conv skips it and multiplies X directly. Weights are
 // already [M, C/g*k] row-major, the layout the GEMM wants, so they are used in place. Bias is pre-filled into Y
 // and the GEMM accumulates onto it; a fused activation is applied in place after.
-// Why im2col + GEMM rather than oneDNN's convolution primitive: see bench/engine_kernels_bench.cc (Conv cases):
-// oneDNN 2.6 allocates on every execute() and its direct kernels want blocked layouts (nChw8c), which would cost
-// a reorder on each side of every conv in a plain-NCHW engine. Measured per image (1 thread, CPU time): conv3x3
-// 1->32 on 28x28: 13.5 us here vs 14.5 us oneDNN (gemm:jit); 32->64 on 14x14: 130 us vs 124 us.
+// Why not oneDNN's convolution primitive: oneDNN 2.6 allocates on every execute() even with a user scratchpad
+// (measured 2026-11-29 with a malloc hook: 207 allocations per execute for plain NCHW, which picks gemm:jit; 7 for
+// the blocked nChw8c jit:avx2 kernel, which would also need a reorder on each side of every conv), and on this
+// machine its blocked kernel ran conv2 at batch 100 no faster than im2col + OpenBLAS.
 #include <algorithm>
+#include <climits>
+#include <cstdlib>
 #include <memory>
+#include <string_view>
+#include <vector>
 
+#include "engine/kernels/conv_direct.h"
 #include "engine/kernels/gemm_backend.h"
 #include "engine/kernels/registry.h"
 #include "engine/kernels/spatial.h"
 
 namespace reco::engine {
 namespace {
+
+bool ForceIm2Col() {
+  static const bool forced = [] {
+    const char* env = std::getenv("RECO_ENGINE_CONV");
+    return env != nullptr && std::string_view(env) == "im2col";
+  }();
+  return forced;
+}
 
 // col[(c*kD + kd)*kH*kW + kh*kW + kw][od*OH*OW + oh*OW + ow] = x[c][id][ih][iw] (0 in the padding).
 void Im2Col(const float* x, int64_t channels, const Window3& w, float* col) {
@@ -63,6 +80,11 @@ class ConvKernel final : public OpKernel {
         act_(info.fused_activation()) {
     if (!WindowAttrs::ValidAutoPad(info)) SetInitError(Error("unknown auto_pad " + info.GetString("auto_pad", "")));
     if (group_ <= 0) SetInitError(Error("group must be positive"));
+    const TensorView* w = info.constant_input(1);
+    if (w && group_ > 0 && w->dtype == DType::kFloat32 && w->shape.rank() >= 3 && w->shape[0] > 0 &&
+        w->shape[0] % group_ == 0) {
+      packed_w_ = PackDirectConvWeights(w->data_as<float>(), w->shape[0], group_, w->num_elements() / w->shape[0]);
+    }
   }
 
   Status InferOutputs(InferenceContext& ctx) const override {
@@ -90,7 +112,13 @@ class ConvKernel final : public OpKernel {
     const Window3& win = plan->win;
     plan->direct = win.k_size() == 1 && win.stride[0] * win.stride[1] * win.stride[2] == 1 &&
                    win.pad_begin[0] + win.pad_begin[1] + win.pad_begin[2] + win.pad_end[0] + win.pad_end[1] + win.pad_end[2] == 0;
-    if (!plan->direct) ctx.request_scratch(static_cast<size_t>(c / group_ * win.k_size() * win.out_size()) * sizeof(float));
+    if (!plan->direct && !ForceIm2Col() && DirectConvApplies(win)) {
+      plan->conv = MakeDirectConvPlan(win, c, m, group_, !packed_w_.empty());
+      plan->use_direct_conv = c / group_ * plan->conv.plane < INT32_MAX;
+    }
+    if (plan->use_direct_conv) {
+      ctx.request_scratch(plan->conv.scratch_bytes());
+    } else if (!plan->direct) ctx.request_scratch(static_cast<size_t>(c / group_ * win.k_size() * win.out_size()) * sizeof(float));
     Shape out{n, m};
     for (int d = 0; d < rank - 2; ++d) out.push_back(win.out[3 - (rank - 2) + d]);
     ctx.set_output(0, DType::kFloat32, out);
@@ -112,6 +140,11 @@ class ConvKernel final : public OpKernel {
     const float* wv = w.data_as<float>();
     float* yv = y.data_as<float>();
     float* col = static_cast<float*>(ctx.scratch());
+    if (p.use_direct_conv) {
+      RunDirectConv(p.conv, n, xv, wv, packed_w_.empty() ? nullptr : packed_w_.data(), b ? b->data_as<float>() : nullptr,
+                    act_, yv, col);
+      return Status::Ok();
+    }
     for (int64_t img = 0; img < n; ++img) {
       for (int64_t g = 0; g < group_; ++g) {
         const float* xg = xv + (img * c + g * cg) * win.in_size();
@@ -138,10 +171,13 @@ class ConvKernel final : public OpKernel {
   struct Plan {
     Window3 win;
     bool direct = false;  // 1x1, stride 1, no padding: X is already the column matrix
+    bool use_direct_conv = false;
+    DirectConvPlan conv;
   };
   WindowAttrs attrs_;
   int64_t group_;
   Activation act_;
+  std::vector<float> packed_w_;  // constant W in the direct path's layout (empty when W is not a constant)
 };
 
 }  // namespace

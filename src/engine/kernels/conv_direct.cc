@@ -1,0 +1,184 @@
+#include "engine/kernels/conv_direct.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace reco::engine {
+namespace {
+
+constexpr int64_t kAlignFloats = 16;  // 64 bytes
+int64_t RoundUp(int64_t v, int64_t to) { return (v + to - 1) / to * to; }
+
+using V8 = float __attribute__((vector_size(32)));
+inline V8 LoadU(const float* p) {
+  V8 v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+inline void StoreU(float* p, V8 v) { std::memcpy(p, &v, sizeof(v)); }
+
+// One micro-tile: y[i][j] = bias[i] + sum_k w[k][i] * x[taps[k] + j], i < 4, j < 24. The 12 accumulators stay
+// in registers across all taps. Compiled for AVX2+FMA only (DirectConvApplies checks the CPU): a generic build of
+// it spills the accumulators, so CPUs without AVX2 take the im2col path instead. (Not target_clones: its
+// "arch=haswell" clone dispatches on the CPU model, so AMD parts would get the generic clone.)
+__attribute__((target("avx2,fma"))) void ConvTile(const float* x, const int32_t* taps,
+                                                                        int64_t kdim, const float* w,
+                                                                        const float* bias, float* y, int64_t ldy) {
+  const V8 zero = {};
+  V8 a00 = zero + bias[0], a01 = a00, a02 = a00;
+  V8 a10 = zero + bias[1], a11 = a10, a12 = a10;
+  V8 a20 = zero + bias[2], a21 = a20, a22 = a20;
+  V8 a30 = zero + bias[3], a31 = a30, a32 = a30;
+  for (int64_t k = 0; k < kdim; ++k) {
+    const float* xp = x + taps[k];
+    const V8 x0 = LoadU(xp), x1 = LoadU(xp + 8), x2 = LoadU(xp + 16);
+    const float* wk = w + k * kConvTileM;
+    const float w0 = wk[0], w1 = wk[1], w2 = wk[2], w3 = wk[3];
+    a00 += w0 * x0; a01 += w0 * x1; a02 += w0 * x2;
+    a10 += w1 * x0; a11 += w1 * x1; a12 += w1 * x2;
+    a20 += w2 * x0; a21 += w2 * x1; a22 += w2 * x2;
+    a30 += w3 * x0; a31 += w3 * x1; a32 += w3 * x2;
+  }
+  StoreU(y, a00); StoreU(y + 8, a01); StoreU(y + 16, a02);
+  y += ldy;
+  StoreU(y, a10); StoreU(y + 8, a11); StoreU(y + 16, a12);
+  y += ldy;
+  StoreU(y, a20); StoreU(y + 8, a21); StoreU(y + 16, a22);
+  y += ldy;
+  StoreU(y, a30); StoreU(y + 8, a31); StoreU(y + 16, a32);
+}
+
+// dst[0, n) = act(src[0, n)); Relu inline (keeps NaN, as ApplyActivation does), others via ApplyActivation.
+void CopyRow(const float* src, float* dst, int64_t n, const Activation& act) {
+  if (act.kind == Activation::Kind::kRelu) {
+    for (int64_t i = 0; i < n; ++i) {
+      const float v = src[i];
+      dst[i] = v > 0.f ? v : (v == v ? 0.f : v);
+    }
+    return;
+  }
+  std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
+  ApplyActivation(act, dst, n);
+}
+
+}  // namespace
+
+size_t PackedDirectConvWeightsSize(int64_t m, int64_t group, int64_t kdim) {
+  const int64_t mg_tiles = (m / group + kConvTileM - 1) / kConvTileM;
+  return static_cast<size_t>(group * mg_tiles * kConvTileM * kdim);
+}
+
+std::vector<float> PackDirectConvWeights(const float* w, int64_t m, int64_t group, int64_t kdim) {
+  std::vector<float> out(PackedDirectConvWeightsSize(m, group, kdim), 0.f);
+  const int64_t mg = m / group, mg_tiles = (mg + kConvTileM - 1) / kConvTileM;
+  for (int64_t g = 0; g < group; ++g) {
+    for (int64_t o = 0; o < mg; ++o) {
+      const int64_t tile = o / kConvTileM, lane = o % kConvTileM;
+      float* dst = out.data() + ((g * mg_tiles + tile) * kdim) * kConvTileM + lane;
+      const float* src = w + (g * mg + o) * kdim;
+      for (int64_t k = 0; k < kdim; ++k) dst[k * kConvTileM] = src[k];
+    }
+  }
+  return out;
+}
+
+bool DirectConvApplies(const Window3& win) {
+  static const bool cpu_ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return cpu_ok && win.in[0] == 1 && win.k[0] == 1 && win.out[0] == 1 && win.pad_begin[0] == 0 && win.pad_end[0] == 0 &&
+         win.stride[0] == 1 && win.stride[1] == 1 && win.stride[2] == 1;
+}
+
+DirectConvPlan MakeDirectConvPlan(const Window3& win, int64_t c, int64_t m, int64_t group, bool weights_packed) {
+  DirectConvPlan p;
+  p.c = c;
+  p.m = m;
+  p.group = group;
+  p.cg = c / group;
+  p.mg = m / group;
+  p.mg_tiles = (p.mg + kConvTileM - 1) / kConvTileM;
+  p.kdim = p.cg * win.k[1] * win.k[2];
+  p.h = win.in[1];
+  p.w = win.in[2];
+  p.oh = win.out[1];
+  p.ow = win.out[2];
+  p.pad_top = win.pad_begin[1];
+  p.pad_left = win.pad_begin[2];
+  p.hp = p.h + win.pad_begin[1] + win.pad_end[1];
+  p.wp = p.w + win.pad_begin[2] + win.pad_end[2];
+  p.q = p.oh * p.wp;
+  p.q_tiles = (p.q + kConvTileQ - 1) / kConvTileQ;
+  const int64_t max_tap = (win.k[1] - 1) * win.dil[1] * p.wp + (win.k[2] - 1) * win.dil[2];
+  p.plane = RoundUp(std::max(p.hp * p.wp, p.q_tiles * kConvTileQ + max_tap), kAlignFloats);
+  for (int64_t ch = 0; ch < p.cg; ++ch) {
+    for (int64_t kh = 0; kh < win.k[1]; ++kh) {
+      for (int64_t kw = 0; kw < win.k[2]; ++kw) {
+        p.tap_offsets.push_back(static_cast<int32_t>(ch * p.plane + kh * win.dil[1] * p.wp + kw * win.dil[2]));
+      }
+    }
+  }
+  p.x_floats = static_cast<size_t>(p.cg * p.plane);
+  p.y_floats = static_cast<size_t>(RoundUp(p.mg_tiles * kConvTileM * p.q_tiles * kConvTileQ, kAlignFloats));
+  p.w_floats = weights_packed ? 0 : RoundUp(static_cast<int64_t>(PackedDirectConvWeightsSize(m, group, p.kdim)), kAlignFloats);
+  return p;
+}
+
+void RunDirectConv(const DirectConvPlan& p, int64_t n, const float* x, const float* w, const float* packed_w,
+                   const float* bias, const Activation& act, float* y, float* scratch) {
+  float* xs = scratch;
+  float* ys = scratch + p.x_floats;
+  if (packed_w == nullptr) {
+    float* pw = ys + p.y_floats;
+    std::fill(pw, pw + p.w_floats, 0.f);
+    const int64_t mg_tiles = p.mg_tiles;
+    for (int64_t g = 0; g < p.group; ++g) {
+      for (int64_t o = 0; o < p.mg; ++o) {
+        float* dst = pw + ((g * mg_tiles + o / kConvTileM) * p.kdim) * kConvTileM + o % kConvTileM;
+        const float* src = w + (g * p.mg + o) * p.kdim;
+        for (int64_t k = 0; k < p.kdim; ++k) dst[k * kConvTileM] = src[k];
+      }
+    }
+    packed_w = pw;
+  }
+  const bool padded = p.hp != p.h || p.wp != p.w;
+  const int64_t in_plane = p.h * p.w, out_plane = p.oh * p.ow, ldy = p.q_tiles * kConvTileQ;
+  // The padding ring and the slack after each plane stay zero across images when there is padding; without it
+  // only the slack is written, once per call (its values reach dropped columns only, but must be initialised).
+  if (padded) {
+    std::fill(xs, xs + p.x_floats, 0.f);
+  } else {
+    for (int64_t ch = 0; ch < p.cg; ++ch) std::fill(xs + ch * p.plane + in_plane, xs + (ch + 1) * p.plane, 0.f);
+  }
+  for (int64_t img = 0; img < n; ++img) {
+    for (int64_t g = 0; g < p.group; ++g) {
+      const float* xg = x + (img * p.c + g * p.cg) * in_plane;
+      for (int64_t ch = 0; ch < p.cg; ++ch) {
+        const float* src = xg + ch * in_plane;
+        float* dst = xs + ch * p.plane;
+        if (!padded) {
+          std::memcpy(dst, src, static_cast<size_t>(in_plane) * sizeof(float));
+        } else {
+          for (int64_t r = 0; r < p.h; ++r) {
+            std::memcpy(dst + (r + p.pad_top) * p.wp + p.pad_left, src + r * p.w, static_cast<size_t>(p.w) * sizeof(float));
+          }
+        }
+      }
+      for (int64_t t = 0; t < p.mg_tiles; ++t) {
+        float tile_bias[kConvTileM] = {0.f, 0.f, 0.f, 0.f};
+        for (int64_t i = 0; i < kConvTileM && t * kConvTileM + i < p.mg; ++i) {
+          tile_bias[i] = bias ? bias[g * p.mg + t * kConvTileM + i] : 0.f;
+        }
+        const float* wt = packed_w + (g * p.mg_tiles + t) * p.kdim * kConvTileM;
+        float* yt = ys + t * kConvTileM * ldy;
+        for (int64_t qt = 0; qt < p.q_tiles; ++qt) {
+          ConvTile(xs + qt * kConvTileQ, p.tap_offsets.data(), p.kdim, wt, tile_bias, yt + qt * kConvTileQ, ldy);
+        }
+      }
+      float* yg = y + (img * p.m + g * p.mg) * out_plane;
+      for (int64_t o = 0; o < p.mg; ++o) {
+        for (int64_t r = 0; r < p.oh; ++r) CopyRow(ys + o * ldy + r * p.wp, yg + o * out_plane + r * p.ow, p.ow, act);
+      }
+    }
+  }
+}
+
+}  // namespace reco::engine
