@@ -49,7 +49,8 @@ __attribute__((target("avx2,fma"))) void ConvTile(const float* x, const int32_t*
 }
 
 // dst[0, n) = act(src[0, n)); Relu inline (keeps NaN, as ApplyActivation does), others via ApplyActivation.
-void CopyRow(const float* src, float* dst, int64_t n, const Activation& act) {
+// AVX2 like ConvTile (the direct path only runs on AVX2 CPUs): the rows are short (the CNN's are 11 and 26).
+__attribute__((target("avx2"))) void CopyRow(const float* src, float* dst, int64_t n, const Activation& act) {
   if (act.kind == Activation::Kind::kRelu) {
     for (int64_t i = 0; i < n; ++i) {
       const float v = src[i];

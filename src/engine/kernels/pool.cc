@@ -3,8 +3,10 @@
 // float types. One loop nest walks each output window clipped to the input; padding never contributes a value
 // (MaxPool) and contributes to the divisor only with count_include_pad=1 (clipped to the padded extent, as ORT).
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <memory>
+#include <type_traits>
 
 #include "engine/kernels/dispatch.h"
 #include "engine/kernels/registry.h"
@@ -14,6 +16,47 @@ namespace reco::engine {
 namespace {
 
 enum class PoolKind { kMax, kAverage };
+
+using V8 = float __attribute__((vector_size(32)));
+using V4 = float __attribute__((vector_size(16)));
+using I8 = int __attribute__((vector_size(32)));
+using I4 = int __attribute__((vector_size(16)));
+template <typename V>
+inline V LoadU(const float* p) {
+  V v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+template <typename V>
+inline void StoreU(float* p, V v) { std::memcpy(p, &v, sizeof(v)); }
+// max that returns NaN when either side is NaN (IEEE propagation, like the scalar path).
+template <typename V>
+inline V MaxNaN(V a, V b) { return (a > b) | (a != a) ? a : b; }
+inline float MaxNaN(float a, float b) { return a > b || a != a ? a : b; }
+
+// One output row of a float 2x2 / stride-2 max pool: y[ow] = max(r0[2ow], r0[2ow+1], r1[2ow], r1[2ow+1]). AVX2:
+// 8 windows per step (vertical max, then the even/odd lanes deinterleaved); 4 per step; scalar tail. The CNN's
+// conv1 output rows are 13 windows wide, conv2's 5, so the narrower steps matter.
+__attribute__((target("avx2"))) void MaxPool2x2RowAvx2(const float* r0, const float* r1, float* y, int64_t ow) {
+  int64_t i = 0;
+  for (; i + 8 <= ow; i += 8) {
+    const V8 a = MaxNaN(LoadU<V8>(r0 + 2 * i), LoadU<V8>(r1 + 2 * i));
+    const V8 b = MaxNaN(LoadU<V8>(r0 + 2 * i + 8), LoadU<V8>(r1 + 2 * i + 8));
+    const V8 even = __builtin_shuffle(a, b, I8{0, 2, 4, 6, 8, 10, 12, 14});
+    const V8 odd = __builtin_shuffle(a, b, I8{1, 3, 5, 7, 9, 11, 13, 15});
+    StoreU(y + i, MaxNaN(even, odd));
+  }
+  for (; i + 4 <= ow; i += 4) {
+    const V4 a = MaxNaN(LoadU<V4>(r0 + 2 * i), LoadU<V4>(r1 + 2 * i));
+    const V4 b = MaxNaN(LoadU<V4>(r0 + 2 * i + 4), LoadU<V4>(r1 + 2 * i + 4));
+    StoreU(y + i, MaxNaN(__builtin_shuffle(a, b, I4{0, 2, 4, 6}), __builtin_shuffle(a, b, I4{1, 3, 5, 7})));
+  }
+  for (; i < ow; ++i) y[i] = MaxNaN(MaxNaN(r0[2 * i], r1[2 * i]), MaxNaN(r0[2 * i + 1], r1[2 * i + 1]));
+}
+bool HasAvx2() {
+  static const bool has = __builtin_cpu_supports("avx2");
+  return has;
+}
 
 template <PoolKind kKind>
 class PoolKernel final : public OpKernel {
@@ -81,6 +124,12 @@ class PoolKernel final : public OpKernel {
             const T* r0 = in + p * in_size + 2 * oh * w.in[2];
             const T* r1 = r0 + w.in[2];
             T* y = out + p * out_size + oh * w.out[2];
+            if constexpr (std::is_same_v<T, float>) {
+              if (HasAvx2()) {
+                MaxPool2x2RowAvx2(r0, r1, y, w.out[2]);
+                continue;
+              }
+            }
             for (int64_t ow = 0; ow < w.out[2]; ++ow) {
               const T a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
               const T ab = a > b ? a : b, cd = c > d ? c : d;
