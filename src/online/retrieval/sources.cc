@@ -13,8 +13,6 @@ bool Better(const Candidate& a, const Candidate& b) {
 
 // Scratch buffers of one thread, reused across requests (clear() keeps capacity and hash buckets).
 struct Scratch {
-  std::vector<Neighbor> neighbors;
-  std::vector<PopularItem> popular;
   std::vector<uint64_t> seen_items;
   std::vector<uint64_t> seen_categories;
   std::vector<Candidate> candidates;
@@ -46,22 +44,22 @@ Status CoVisitationSource::Retrieve(const RetrievalRequest& request, std::vector
   s.seen_items.clear();
   s.candidates.clear();
   s.index.clear();
+  const Store::Reader reader = store_->Read();
   for (auto h = request.history.rbegin(); h != request.history.rend(); ++h) {
     if (static_cast<int>(s.seen_items.size()) >= recent_items_) break;
     if (Contains(s.seen_items, h->item_id)) continue;
     const float source_weight = BehaviorWeight(h->behavior) / static_cast<float>(1 + s.seen_items.size());
     s.seen_items.push_back(h->item_id);
-    store_->CoVisited(h->item_id, &s.neighbors);
-    for (const Neighbor& n : s.neighbors) {
+    for (const Neighbor& n : reader.CoVisited(h->item_id)) {
       const auto [it, inserted] = s.index.try_emplace(n.item_id, static_cast<uint32_t>(s.candidates.size()));
       if (inserted) s.candidates.push_back(Candidate{n.item_id, 0, 0, 0});
       s.candidates[it->second].retrieval_score += n.weight * source_weight;
     }
   }
-  // Categories and availability come from the catalog (one lock per item is cheap next to ranking).
+  // Categories and availability come from the catalog.
   size_t kept = 0;
   for (Candidate& c : s.candidates) {
-    const auto item = store_->GetItem(c.item_id);
+    const ItemInfo* item = reader.FindItem(c.item_id);
     if (!item || !item->available) continue;
     if (request.category && item->category_id != *request.category) continue;
     c.category_id = item->category_id;
@@ -85,12 +83,13 @@ Status CategoryPopularSource::Retrieve(const RetrievalRequest& request, std::vec
       if (!Contains(s.seen_categories, h->category_id)) s.seen_categories.push_back(h->category_id);
     }
   }
+  const Store::Reader reader = store_->Read();
   for (size_t rank = 0; rank < s.seen_categories.size(); ++rank) {
-    store_->TopItemsInCategory(s.seen_categories[rank], items_per_category_, &s.popular);
-    if (s.popular.empty()) continue;
-    const double best = s.popular.front().key;
+    const auto popular = reader.TopItemsInCategory(s.seen_categories[rank], items_per_category_);
+    if (popular.empty()) continue;
+    const double best = popular.front().key;
     const float category_weight = 1.0f / static_cast<float>(1 + rank);
-    for (const PopularItem& p : s.popular) {
+    for (const PopularItem& p : popular) {
       const float score = category_weight * static_cast<float>(std::exp2(p.key - best));
       const auto [it, inserted] = s.index.try_emplace(p.item_id, static_cast<uint32_t>(s.candidates.size()));
       if (inserted) s.candidates.push_back(Candidate{p.item_id, p.category_id, 0, 0});
@@ -99,7 +98,7 @@ Status CategoryPopularSource::Retrieve(const RetrievalRequest& request, std::vec
   }
   size_t kept = 0;
   for (Candidate& c : s.candidates) {
-    const auto item = store_->GetItem(c.item_id);
+    const ItemInfo* item = reader.FindItem(c.item_id);
     if (!item || !item->available) continue;
     s.candidates[kept++] = c;
   }
@@ -111,14 +110,12 @@ Status CategoryPopularSource::Retrieve(const RetrievalRequest& request, std::vec
 Status TrendingSource::Retrieve(const RetrievalRequest& request, std::vector<Candidate>* out) const {
   Scratch& s = ThreadScratch();
   s.candidates.clear();
-  if (request.category) {
-    store_->TopItemsInCategory(*request.category, items_, &s.popular);
-  } else {
-    store_->TrendingItems(items_, &s.popular);
-  }
-  const double best = s.popular.empty() ? 0 : s.popular.front().key;
-  for (const PopularItem& p : s.popular) {
-    const auto item = store_->GetItem(p.item_id);
+  const Store::Reader reader = store_->Read();
+  const auto popular =
+      request.category ? reader.TopItemsInCategory(*request.category, items_) : reader.TrendingItems(items_);
+  const double best = popular.empty() ? 0 : popular.front().key;
+  for (const PopularItem& p : popular) {
+    const ItemInfo* item = reader.FindItem(p.item_id);
     if (!item || !item->available) continue;
     s.candidates.push_back(Candidate{p.item_id, item->category_id, static_cast<float>(std::exp2(p.key - best)), 0});
   }

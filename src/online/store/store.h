@@ -32,6 +32,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <shared_mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -41,6 +42,8 @@
 #include "online/events/event.h"
 
 namespace reco::online {
+
+class StoreState;
 
 struct HistoryEntry {
   uint64_t item_id = 0;
@@ -125,7 +128,27 @@ class Store {
   Status PutItems(std::span<const ItemInfo> items);
   std::optional<ItemInfo> GetItem(uint64_t item_id) const;
 
-  // Read paths for retrieval; each replaces *out (capacity reused) under one shared lock.
+  // A consistent view of the in-memory state holding the shared lock, so one request's many lookups (every
+  // candidate's catalog entry, each history item's neighbours) take the lock once and copy nothing. Pointers and
+  // spans it returns are valid while the Reader lives. Keep it short-lived: appends wait for it. Do not take a
+  // second Reader (or call the locking methods below) on the same thread while holding one.
+  class Reader {
+   public:
+    const ItemInfo* FindItem(uint64_t item_id) const;  // nullptr if not in the catalog
+    std::span<const Neighbor> CoVisited(uint64_t item_id) const;  // strongest first
+    std::span<const PopularItem> TopItemsInCategory(uint64_t category_id, int max) const;  // most popular first
+    std::span<const PopularItem> TrendingItems(int max) const;
+    bool HasBought(uint64_t user_id, uint64_t item_id) const;
+
+   private:
+    friend class Store;
+    Reader(std::shared_mutex& mu, const StoreState& state) : lock_(mu), state_(&state) {}
+    std::shared_lock<std::shared_mutex> lock_;
+    const StoreState* state_;
+  };
+  Reader Read() const;
+
+  // Copying read paths (each under its own shared lock); replace *out, reusing its capacity.
   void CoVisited(uint64_t item_id, std::vector<Neighbor>* out) const;             // strongest first
   void TopItemsInCategory(uint64_t category_id, int max, std::vector<PopularItem>* out) const;  // most popular first
   void TrendingItems(int max, std::vector<PopularItem>* out) const;               // most popular first, all categories

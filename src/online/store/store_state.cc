@@ -43,16 +43,39 @@ StoreState::StoreState(const StoreOptions& options)
       category_top_k_(std::max(1, options.category_top_k)),
       global_top_k_(std::max(1, options.global_top_k)) {}
 
-StoreState::ItemState& StoreState::ItemFor(uint64_t item_id, uint64_t category_id) {
-  auto [it, inserted] = items_.try_emplace(item_id);
-  if (inserted) it->second.info = ItemInfo{item_id, category_id, true};
-  return it->second;
+int32_t StoreState::ItemIndexFor(uint64_t item_id, uint64_t category_id) {
+  bool inserted = false;
+  const int32_t index = item_index_.FindOrInsert(item_id, static_cast<int32_t>(items_.size()), &inserted);
+  if (inserted) {
+    items_.emplace_back();
+    items_.back().info = ItemInfo{item_id, category_id, true};
+  }
+  return index;
+}
+
+StoreState::ItemState* StoreState::FindItemState(uint64_t item_id) {
+  const int32_t index = item_index_.Find(item_id, -1);
+  return index < 0 ? nullptr : &items_[static_cast<size_t>(index)];
+}
+
+StoreState::UserState& StoreState::UserFor(uint64_t user_id) {
+  bool inserted = false;
+  const int32_t index = user_index_.FindOrInsert(user_id, static_cast<int32_t>(users_.size()), &inserted);
+  if (inserted) users_.emplace_back();
+  return users_[static_cast<size_t>(index)];
+}
+
+const StoreState::UserState* StoreState::FindUser(uint64_t user_id) const {
+  const int32_t index = user_index_.Find(user_id, -1);
+  return index < 0 ? nullptr : &users_[static_cast<size_t>(index)];
 }
 
 void StoreState::ApplyEvent(const StoredEvent& event) {
   ++num_events_;
-  ItemState& item = ItemFor(event.item_id, event.category_id);
-  UserState& user = users_[event.user_id];
+  // No other item is inserted below, so `item` stays valid (items_ only grows in ItemIndexFor).
+  const int32_t item_index = ItemIndexFor(event.item_id, event.category_id);
+  ItemState& item = items_[static_cast<size_t>(item_index)];
+  UserState& user = UserFor(event.user_id);
   auto& history = user.history;
 
   // Co-visitation with the user's previous behaviours (most recent first), before this one joins the history.
@@ -66,8 +89,7 @@ void StoreState::ApplyEvent(const StoredEvent& event) {
     if (gap > covis_max_gap_) continue;
     const float pair_weight = std::max(weight, BehaviorWeight(prev.behavior)) / static_cast<float>(d);
     AddNeighbor(item, prev.item_id, pair_weight);
-    const auto other = items_.find(prev.item_id);
-    if (other != items_.end()) AddNeighbor(other->second, event.item_id, pair_weight);
+    if (ItemState* other = FindItemState(prev.item_id)) AddNeighbor(*other, event.item_id, pair_weight);
   }
 
   // History: ordered by timestamp (equal timestamps keep arrival order), the most recent max_history kept.
@@ -95,7 +117,7 @@ void StoreState::ApplyEvent(const StoredEvent& event) {
     if (it == user.bought.end() || *it != event.item_id) user.bought.insert(it, event.item_id);
   }
 
-  AddPopularity(item, weight, event.timestamp);
+  AddPopularity(item_index, weight, event.timestamp);
 }
 
 void StoreState::AddNeighbor(ItemState& item, uint64_t neighbor, float weight) {
@@ -117,101 +139,104 @@ void StoreState::AddNeighbor(ItemState& item, uint64_t neighbor, float weight) {
   BubbleUp(list, list.size() - 1);
 }
 
-void StoreState::AddPopularity(ItemState& item, float weight, int64_t timestamp) {
+void StoreState::AddPopularity(int32_t item_index, float weight, int64_t timestamp) {
+  ItemState& item = items_[static_cast<size_t>(item_index)];
   const double added = std::log2(static_cast<double>(weight)) + static_cast<double>(timestamp) / half_life_;
   item.popularity = item.has_popularity ? LogAddExp2(item.popularity, added) : added;
   item.has_popularity = true;
-  UpdateTopList(global_top_, global_top_k_, item, &ItemState::in_global_top);
-  UpdateTopList(category_top_[item.info.category_id], category_top_k_, item, &ItemState::in_category_top);
+  UpdateTopList(global_top_, global_top_k_, item_index, &ItemState::global_pos);
+  UpdateTopList(category_top_[item.info.category_id], category_top_k_, item_index, &ItemState::category_pos);
 }
 
-void StoreState::UpdateTopList(TopList& list, int capacity, ItemState& item, bool ItemState::*member) {
+void StoreState::UpdateTopList(TopList& list, int capacity, int32_t item_index, int32_t ItemState::*pos) {
   auto& entries = list.entries;
+  auto& index = list.item_index;
+  ItemState& item = items_[static_cast<size_t>(item_index)];
   const PopularItem updated{item.info.item_id, item.info.category_id, item.popularity};
-  if (item.*member) {
-    for (size_t i = 0; i < entries.size(); ++i) {
-      if (entries[i].item_id == updated.item_id) {
-        entries[i] = updated;  // the key only grows: move towards the front
-        BubbleUp(entries, i);
-        return;
-      }
-    }
-  }
-  if (entries.size() < static_cast<size_t>(capacity)) {
+  size_t i = 0;
+  if (item.*pos >= 0) {
+    i = static_cast<size_t>(item.*pos);
+    entries[i] = updated;  // the key only grows: it can only move towards the front
+  } else if (entries.size() < static_cast<size_t>(capacity)) {
     entries.push_back(updated);
+    index.push_back(item_index);
+    i = entries.size() - 1;
   } else if (Before(updated, entries.back())) {
-    const auto evicted = items_.find(entries.back().item_id);
-    if (evicted != items_.end()) evicted->second.*member = false;
+    items_[static_cast<size_t>(index.back())].*pos = -1;  // evicted
     entries.back() = updated;
+    index.back() = item_index;
+    i = entries.size() - 1;
   } else {
     return;
   }
-  item.*member = true;
-  BubbleUp(entries, entries.size() - 1);
+  while (i > 0 && Before(entries[i], entries[i - 1])) {
+    std::swap(entries[i], entries[i - 1]);
+    std::swap(index[i], index[i - 1]);
+    items_[static_cast<size_t>(index[i])].*pos = static_cast<int32_t>(i);
+    --i;
+  }
+  items_[static_cast<size_t>(index[i])].*pos = static_cast<int32_t>(i);
 }
 
-void StoreState::RemoveFromTopList(TopList& list, uint64_t item_id) {
-  auto& e = list.entries;
-  e.erase(std::remove_if(e.begin(), e.end(), [&](const PopularItem& p) { return p.item_id == item_id; }), e.end());
+void StoreState::RemoveFromTopList(TopList& list, int32_t item_index, int32_t ItemState::*pos) {
+  ItemState& item = items_[static_cast<size_t>(item_index)];
+  if (item.*pos < 0) return;
+  const size_t at = static_cast<size_t>(item.*pos);
+  list.entries.erase(list.entries.begin() + static_cast<std::ptrdiff_t>(at));
+  list.item_index.erase(list.item_index.begin() + static_cast<std::ptrdiff_t>(at));
+  for (size_t j = at; j < list.item_index.size(); ++j) {
+    items_[static_cast<size_t>(list.item_index[j])].*pos = static_cast<int32_t>(j);
+  }
+  item.*pos = -1;
 }
 
 void StoreState::PutItem(const ItemInfo& info) {
-  ItemState& item = ItemFor(info.item_id, info.category_id);
+  const int32_t item_index = ItemIndexFor(info.item_id, info.category_id);
+  ItemState& item = items_[static_cast<size_t>(item_index)];
   const uint64_t old_category = item.info.category_id;
   item.info = info;
-  if (old_category != info.category_id) {
-    if (item.in_category_top) {
-      RemoveFromTopList(category_top_[old_category], info.item_id);
-      item.in_category_top = false;
-    }
-    if (item.in_global_top) {
-      for (auto& e : global_top_.entries) {
-        if (e.item_id == info.item_id) e.category_id = info.category_id;
-      }
-    }
-    if (item.has_popularity) {
-      UpdateTopList(category_top_[info.category_id], category_top_k_, item, &ItemState::in_category_top);
-    }
+  if (old_category == info.category_id) return;
+  // A re-categorised item takes its popularity to its new category's list.
+  RemoveFromTopList(category_top_[old_category], item_index, &ItemState::category_pos);
+  if (item.global_pos >= 0) global_top_.entries[static_cast<size_t>(item.global_pos)].category_id = info.category_id;
+  if (item.has_popularity) {
+    UpdateTopList(category_top_[info.category_id], category_top_k_, item_index, &ItemState::category_pos);
   }
 }
 
 const ItemInfo* StoreState::FindItem(uint64_t item_id) const {
-  const auto it = items_.find(item_id);
-  return it == items_.end() ? nullptr : &it->second.info;
+  const int32_t index = item_index_.Find(item_id, -1);
+  return index < 0 ? nullptr : &items_[static_cast<size_t>(index)].info;
 }
 
-void StoreState::History(uint64_t user_id, int max, std::vector<HistoryEntry>* out) const {
-  out->clear();
-  const auto it = users_.find(user_id);
-  if (it == users_.end() || max <= 0) return;
-  const auto& h = it->second.history;
-  const size_t n = std::min(h.size(), static_cast<size_t>(max));
-  out->assign(h.end() - static_cast<std::ptrdiff_t>(n), h.end());
+std::span<const HistoryEntry> StoreState::History(uint64_t user_id, int max) const {
+  const UserState* user = FindUser(user_id);
+  if (user == nullptr || max <= 0) return {};
+  const std::span<const HistoryEntry> h = user->history;
+  return h.last(std::min(h.size(), static_cast<size_t>(max)));
 }
 
 bool StoreState::HasBought(uint64_t user_id, uint64_t item_id) const {
-  const auto it = users_.find(user_id);
-  if (it == users_.end()) return false;
-  return std::binary_search(it->second.bought.begin(), it->second.bought.end(), item_id);
+  const UserState* user = FindUser(user_id);
+  return user != nullptr && std::binary_search(user->bought.begin(), user->bought.end(), item_id);
 }
 
-void StoreState::CoVisited(uint64_t item_id, std::vector<Neighbor>* out) const {
-  out->clear();
-  const auto it = items_.find(item_id);
-  if (it != items_.end()) out->assign(it->second.neighbors.begin(), it->second.neighbors.end());
+std::span<const Neighbor> StoreState::CoVisited(uint64_t item_id) const {
+  const int32_t index = item_index_.Find(item_id, -1);
+  if (index < 0) return {};
+  return items_[static_cast<size_t>(index)].neighbors;
 }
 
-void StoreState::CopyTop(const TopList& list, int max, std::vector<PopularItem>* out) {
+std::span<const PopularItem> StoreState::Top(const TopList& list, int max) {
   const size_t n = std::min(list.entries.size(), static_cast<size_t>(std::max(0, max)));
-  out->assign(list.entries.begin(), list.entries.begin() + static_cast<std::ptrdiff_t>(n));
+  return std::span<const PopularItem>(list.entries).first(n);
 }
 
-void StoreState::TopItemsInCategory(uint64_t category_id, int max, std::vector<PopularItem>* out) const {
-  out->clear();
+std::span<const PopularItem> StoreState::TopItemsInCategory(uint64_t category_id, int max) const {
   const auto it = category_top_.find(category_id);
-  if (it != category_top_.end()) CopyTop(it->second, max, out);
+  return it == category_top_.end() ? std::span<const PopularItem>() : Top(it->second, max);
 }
 
-void StoreState::TrendingItems(int max, std::vector<PopularItem>* out) const { CopyTop(global_top_, max, out); }
+std::span<const PopularItem> StoreState::TrendingItems(int max) const { return Top(global_top_, max); }
 
 }  // namespace reco::online

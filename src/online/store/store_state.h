@@ -5,9 +5,11 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <unordered_map>
 #include <vector>
 
+#include "data/vocab_hash_map.h"
 #include "online/store/store.h"
 
 namespace reco::online {
@@ -31,13 +33,13 @@ class StoreState {
   // Inserts or replaces a catalog entry; a category change moves the item's popularity to the new category.
   void PutItem(const ItemInfo& item);
 
-  // nullptr if the catalog does not know the item.
+  // Views valid until the next mutation. nullptr / empty if unknown.
   const ItemInfo* FindItem(uint64_t item_id) const;
-  void History(uint64_t user_id, int max, std::vector<HistoryEntry>* out) const;
+  std::span<const HistoryEntry> History(uint64_t user_id, int max) const;  // the last `max`, oldest first
   bool HasBought(uint64_t user_id, uint64_t item_id) const;
-  void CoVisited(uint64_t item_id, std::vector<Neighbor>* out) const;
-  void TopItemsInCategory(uint64_t category_id, int max, std::vector<PopularItem>* out) const;
-  void TrendingItems(int max, std::vector<PopularItem>* out) const;
+  std::span<const Neighbor> CoVisited(uint64_t item_id) const;
+  std::span<const PopularItem> TopItemsInCategory(uint64_t category_id, int max) const;
+  std::span<const PopularItem> TrendingItems(int max) const;
 
   int64_t num_users() const { return static_cast<int64_t>(users_.size()); }
   int64_t num_items() const { return static_cast<int64_t>(items_.size()); }
@@ -52,22 +54,27 @@ class StoreState {
     ItemInfo info;
     double popularity = 0;  // log2(decayed score) + t/half_life; meaningful only when has_popularity
     bool has_popularity = false;
-    bool in_global_top = false;
-    bool in_category_top = false;
+    int32_t global_pos = -1;    // position in global_top_, -1 if not there
+    int32_t category_pos = -1;  // position in its category's top list
     std::vector<Neighbor> neighbors;  // strongest first, ≤ covis_max_neighbors
   };
   // Items ordered by popularity key descending (ties: item id ascending), at most `capacity`.
+  // Each member item knows its position (ItemState::*_pos), so an update is O(distance moved), not a search.
   struct TopList {
     std::vector<PopularItem> entries;
+    std::vector<int32_t> item_index;  // parallel to entries: index into items_
   };
 
-  ItemState& ItemFor(uint64_t item_id, uint64_t category_id);
+  int32_t ItemIndexFor(uint64_t item_id, uint64_t category_id);  // inserts an unknown item
+  ItemState* FindItemState(uint64_t item_id);
+  UserState& UserFor(uint64_t user_id);
+  const UserState* FindUser(uint64_t user_id) const;
   void AddNeighbor(ItemState& item, uint64_t neighbor, float weight);
-  void AddPopularity(ItemState& item, float weight, int64_t timestamp);
+  void AddPopularity(int32_t item_index, float weight, int64_t timestamp);
   // Updates `item`'s position in `list` (inserting it if it qualifies); clears the flag of an evicted item.
-  void UpdateTopList(TopList& list, int capacity, ItemState& item, bool ItemState::*member);
-  static void RemoveFromTopList(TopList& list, uint64_t item_id);
-  static void CopyTop(const TopList& list, int max, std::vector<PopularItem>* out);
+  void UpdateTopList(TopList& list, int capacity, int32_t item_index, int32_t ItemState::*pos);
+  void RemoveFromTopList(TopList& list, int32_t item_index, int32_t ItemState::*pos);
+  static std::span<const PopularItem> Top(const TopList& list, int max);
 
   const int max_history_;
   const int covis_window_;
@@ -77,8 +84,12 @@ class StoreState {
   const int category_top_k_;
   const int global_top_k_;
 
-  std::unordered_map<uint64_t, UserState> users_;
-  std::unordered_map<uint64_t, ItemState> items_;
+  // Dense storage indexed through open-addressing maps: replay and apply are bound by memory latency, and this is
+  // one probe into a flat array instead of a node-based hash table walk.
+  data::IdHashMap user_index_;
+  std::vector<UserState> users_;
+  data::IdHashMap item_index_;
+  std::vector<ItemState> items_;
   std::unordered_map<uint64_t, TopList> category_top_;
   TopList global_top_;
   int64_t num_events_ = 0;

@@ -198,6 +198,25 @@ TEST_F(StoreTest, PopularityPerCategoryAndTrendingDecay) {
   EXPECT_TRUE(top.empty());
 }
 
+TEST_F(StoreTest, ReaderSeesTheSameStateWithoutCopies) {
+  auto store = OpenStore(Options());
+  ASSERT_NE(store, nullptr);
+  const Event batch[] = {{1, 40, 4, BehaviorType::kPv, 100}, {1, 41, 4, BehaviorType::kBuy, 101}};
+  ASSERT_TRUE(store->Append(batch).ok());
+  const Store::Reader reader = store->Read();
+  ASSERT_NE(reader.FindItem(41), nullptr);
+  EXPECT_EQ(*reader.FindItem(41), (ItemInfo{41, 4, true}));
+  EXPECT_EQ(reader.FindItem(42), nullptr);
+  ASSERT_EQ(reader.CoVisited(40).size(), 1u);
+  EXPECT_EQ(reader.CoVisited(40)[0].item_id, 41u);
+  EXPECT_TRUE(reader.CoVisited(42).empty());
+  ASSERT_EQ(reader.TopItemsInCategory(4, 1).size(), 1u);
+  EXPECT_EQ(reader.TopItemsInCategory(4, 1)[0].item_id, 41u);
+  EXPECT_EQ(reader.TrendingItems(10).size(), 2u);
+  EXPECT_TRUE(reader.TrendingItems(0).empty());
+  EXPECT_TRUE(reader.HasBought(1, 41));
+}
+
 TEST_F(StoreTest, TopListsKeepOnlyTheBest) {
   auto opts = Options();
   opts.category_top_k = 2;
@@ -320,7 +339,9 @@ TEST_F(StoreTest, ConcurrentAppendersAreAllCommitted) {
   for (int t = 0; t < kThreads; ++t) {
     const auto h = HistoryOf(*store, static_cast<uint64_t>(t), 1000);
     ASSERT_EQ(h.size(), static_cast<size_t>(kPerThread));
-    for (int i = 0; i < kPerThread; ++i) EXPECT_EQ(h[static_cast<size_t>(i)].item_id, static_cast<uint64_t>(t * 1000 + i));
+    for (int i = 0; i < kPerThread; ++i) {
+      EXPECT_EQ(h[static_cast<size_t>(i)].item_id, static_cast<uint64_t>(t * 1000 + i));
+    }
   }
 }
 
