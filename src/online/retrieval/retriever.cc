@@ -1,8 +1,9 @@
 #include "online/retrieval/retriever.h"
 
 #include <algorithm>
-#include <unordered_map>
 
+#include "online/retrieval/candidate_order.h"
+#include "online/retrieval/scratch_index.h"
 #include "online/retrieval/sources.h"
 
 namespace reco::online {
@@ -10,7 +11,7 @@ namespace {
 
 struct MergeScratch {
   std::vector<Candidate> part;
-  std::unordered_map<uint64_t, uint32_t> index;
+  ScratchIndex index;
 };
 MergeScratch& ThreadMergeScratch() {
   thread_local MergeScratch scratch;
@@ -52,22 +53,20 @@ Status Retriever::Retrieve(const RetrievalRequest& request, std::vector<Candidat
   if (r.history.empty()) return cold_start_->Retrieve(r, out);
 
   MergeScratch& s = ThreadMergeScratch();
-  s.index.clear();
+  s.index.Reset(static_cast<size_t>(3 * r.want));
   for (const WeightedSource& ws : sources_) {
     s.part.clear();
     RETURN_IF_ERROR(ws.source->Retrieve(r, &s.part));
     for (const Candidate& c : s.part) {
-      const auto [it, inserted] = s.index.try_emplace(c.item_id, static_cast<uint32_t>(out->size()));
+      bool inserted = false;
+      const uint32_t slot = s.index.FindOrInsert(c.item_id, static_cast<uint32_t>(out->size()), &inserted);
       if (inserted) out->push_back(Candidate{c.item_id, c.category_id, 0, 0});
-      Candidate& merged = (*out)[it->second];
+      Candidate& merged = (*out)[slot];
       merged.retrieval_score += ws.weight * c.retrieval_score;
       merged.source |= c.source;
     }
   }
-  std::sort(out->begin(), out->end(), [](const Candidate& a, const Candidate& b) {
-    return a.retrieval_score > b.retrieval_score || (a.retrieval_score == b.retrieval_score && a.item_id < b.item_id);
-  });
-  if (out->size() > static_cast<size_t>(r.want)) out->resize(static_cast<size_t>(r.want));
+  SortTop(out, static_cast<size_t>(r.want));
   return Status::Ok();
 }
 

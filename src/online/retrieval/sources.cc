@@ -2,21 +2,19 @@
 
 #include <algorithm>
 #include <cmath>
-#include <unordered_map>
+
+#include "online/retrieval/candidate_order.h"
+#include "online/retrieval/scratch_index.h"
 
 namespace reco::online {
 namespace {
-
-bool Better(const Candidate& a, const Candidate& b) {
-  return a.retrieval_score > b.retrieval_score || (a.retrieval_score == b.retrieval_score && a.item_id < b.item_id);
-}
 
 // Scratch buffers of one thread, reused across requests (clear() keeps capacity and hash buckets).
 struct Scratch {
   std::vector<uint64_t> seen_items;
   std::vector<uint64_t> seen_categories;
   std::vector<Candidate> candidates;
-  std::unordered_map<uint64_t, uint32_t> index;
+  ScratchIndex index;
 };
 Scratch& ThreadScratch() {
   thread_local Scratch scratch;
@@ -27,8 +25,7 @@ bool Contains(const std::vector<uint64_t>& v, uint64_t x) { return std::find(v.b
 
 // Sorts `c` best first, keeps `want`, scales scores so the best is 1, stamps `bit` and appends to *out.
 void Emit(std::vector<Candidate>& c, int want, uint8_t bit, std::vector<Candidate>* out) {
-  std::sort(c.begin(), c.end(), Better);
-  if (c.size() > static_cast<size_t>(std::max(0, want))) c.resize(static_cast<size_t>(std::max(0, want)));
+  SortTop(&c, static_cast<size_t>(std::max(0, want)));
   const float best = c.empty() ? 1.0f : c.front().retrieval_score;
   for (Candidate& x : c) {
     x.retrieval_score = best > 0 ? x.retrieval_score / best : 1.0f;
@@ -43,7 +40,7 @@ Status CoVisitationSource::Retrieve(const RetrievalRequest& request, std::vector
   Scratch& s = ThreadScratch();
   s.seen_items.clear();
   s.candidates.clear();
-  s.index.clear();
+  s.index.Reset(1024);
   const Store::Reader reader = store_->Read();
   for (auto h = request.history.rbegin(); h != request.history.rend(); ++h) {
     if (static_cast<int>(s.seen_items.size()) >= recent_items_) break;
@@ -51,9 +48,10 @@ Status CoVisitationSource::Retrieve(const RetrievalRequest& request, std::vector
     const float source_weight = BehaviorWeight(h->behavior) / static_cast<float>(1 + s.seen_items.size());
     s.seen_items.push_back(h->item_id);
     for (const Neighbor& n : reader.CoVisited(h->item_id)) {
-      const auto [it, inserted] = s.index.try_emplace(n.item_id, static_cast<uint32_t>(s.candidates.size()));
+      bool inserted = false;
+      const uint32_t slot = s.index.FindOrInsert(n.item_id, static_cast<uint32_t>(s.candidates.size()), &inserted);
       if (inserted) s.candidates.push_back(Candidate{n.item_id, 0, 0, 0});
-      s.candidates[it->second].retrieval_score += n.weight * source_weight;
+      s.candidates[slot].retrieval_score += n.weight * source_weight;
     }
   }
   // Categories and availability come from the catalog.
@@ -74,7 +72,7 @@ Status CategoryPopularSource::Retrieve(const RetrievalRequest& request, std::vec
   Scratch& s = ThreadScratch();
   s.seen_categories.clear();
   s.candidates.clear();
-  s.index.clear();
+  s.index.Reset(static_cast<size_t>(recent_categories_ * items_per_category_));
   if (request.category) {
     s.seen_categories.push_back(*request.category);
   } else {
@@ -91,9 +89,10 @@ Status CategoryPopularSource::Retrieve(const RetrievalRequest& request, std::vec
     const float category_weight = 1.0f / static_cast<float>(1 + rank);
     for (const PopularItem& p : popular) {
       const float score = category_weight * static_cast<float>(std::exp2(p.key - best));
-      const auto [it, inserted] = s.index.try_emplace(p.item_id, static_cast<uint32_t>(s.candidates.size()));
+      bool inserted = false;
+      const uint32_t slot = s.index.FindOrInsert(p.item_id, static_cast<uint32_t>(s.candidates.size()), &inserted);
       if (inserted) s.candidates.push_back(Candidate{p.item_id, p.category_id, 0, 0});
-      s.candidates[it->second].retrieval_score += score;
+      s.candidates[slot].retrieval_score += score;
     }
   }
   size_t kept = 0;
