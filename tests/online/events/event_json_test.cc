@@ -74,6 +74,12 @@ TEST(EventJsonTest, MalformedJson) {
             "events[1]: expected an event object, got a string");
 }
 
+TEST(EventJsonTest, DeepNestingIsAnErrorNotACrash) {
+  const std::string deep = std::string(200'000, '[') + std::string(200'000, ']');
+  EXPECT_EQ(ErrorOf(deep), "events[0]: expected an event object, got an array");
+  EXPECT_NE(ErrorOf(std::string(200'000, '[')).find("malformed JSON"), std::string::npos);
+}
+
 TEST(EventJsonTest, UnknownBehaviourNamesIndexAndField) {
   const std::string body = R"({"events": [)" + std::string(3, ' ') +
                            R"({"user_id":1,"item_id":2,"behavior":"pv"}, {"user_id":1,"item_id":2,"behavior":"pv"},
