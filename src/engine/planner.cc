@@ -6,6 +6,7 @@
 
 #include "engine/eval.h"
 #include "engine/kernel.h"
+#include "engine/kernels/registry.h"
 #include "engine/model.h"
 
 namespace reco::engine {
@@ -91,6 +92,11 @@ StatusOr<std::unique_ptr<Plan>> BuildPlan(const Model& model, std::span<const Te
     known[v] = true;
   }
 
+  std::vector<bool> is_graph_output(nv, false);
+  for (int v : model.output_values) is_graph_output[v] = true;
+  // The buffer a value's bytes live in: itself, or the root of an alias.
+  auto root_of = [&](int v) { return plan->values[v].kind == PlanValue::Kind::kAlias ? plan->values[v].alias_of : v; };
+
   for (size_t k = 0; k < model.nodes.size(); ++k) {
     const Node& node = model.nodes[k];
     std::vector<const TensorView*> in_metas, in_values;
@@ -133,6 +139,28 @@ StatusOr<std::unique_ptr<Plan>> BuildPlan(const Model& model, std::span<const Te
     NodeInference inf(node.name, in_metas, in_values, static_cast<int>(node.outputs.size()));
     RETURN_IF_ERROR(node.kernel->InferOutputs(inf));
     RETURN_IF_ERROR(inf.CheckOutputsSet());
+    if (node.def_flags & KernelDef::kAliasesInput0) {
+      const int in = node.inputs.empty() ? -1 : node.inputs[0];
+      const int out = node.outputs.empty() ? -1 : node.outputs[0];
+      bool other_outputs = false;
+      for (size_t o = 1; o < node.outputs.size(); ++o) other_outputs = other_outputs || node.outputs[o] >= 0;
+      const PlanValue::Kind src_kind = in >= 0 ? plan->values[in].kind : PlanValue::Kind::kUnused;
+      if (out >= 0 && !other_outputs && !is_graph_output[out] &&
+          (src_kind == PlanValue::Kind::kInput || src_kind == PlanValue::Kind::kArena ||
+           src_kind == PlanValue::Kind::kAlias) &&
+          inf.out_dtype(0) == plan->values[in].dtype &&
+          inf.out_shape(0).num_elements() == plan->values[in].shape.num_elements()) {
+        PlanValue& pv = plan->values[out];
+        pv.kind = PlanValue::Kind::kAlias;
+        pv.dtype = inf.out_dtype(0);
+        pv.shape = inf.out_shape(0);
+        pv.alias_of = root_of(in);
+        metas[out] = TensorView(pv.dtype, pv.shape, static_cast<void*>(nullptr));
+        plan->alias_values.push_back(out);
+        ++plan->aliased_nodes;
+        continue;
+      }
+    }
     PlanStep step;
     step.node = static_cast<int>(k);
     step.kernel = node.kernel.get();
@@ -153,7 +181,7 @@ StatusOr<std::unique_ptr<Plan>> BuildPlan(const Model& model, std::span<const Te
       metas[v] = TensorView(pv.dtype, pv.shape, static_cast<void*>(nullptr));
     }
     for (int v : node.inputs) {
-      if (v >= 0 && plan->values[v].kind == PlanValue::Kind::kArena) plan->values[v].last_step = s;
+      if (v >= 0 && plan->values[root_of(v)].kind == PlanValue::Kind::kArena) plan->values[root_of(v)].last_step = s;
     }
     plan->max_step_inputs = std::max(plan->max_step_inputs, node.inputs.size());
     plan->max_step_outputs = std::max(plan->max_step_outputs, node.outputs.size());
@@ -201,7 +229,7 @@ std::string Plan::ToString(const Model& model) const {
   std::string s = "plan: inputs";
   for (const Shape& sh : input_shapes) s += " " + sh.ToString();
   s += "; " + std::to_string(steps.size()) + " steps; " + std::to_string(plan_time_nodes) +
-       " nodes evaluated at plan time; arena " + std::to_string(arena_bytes) + " bytes\n";
+       " nodes evaluated at plan time; " + std::to_string(aliased_nodes) + " nodes aliased; arena " + std::to_string(arena_bytes) + " bytes\n";
   auto value_str = [&](int v) {
     if (v < 0) return std::string("-");
     const PlanValue& pv = values[v];
@@ -210,6 +238,7 @@ std::string Plan::ToString(const Model& model) const {
       case PlanValue::Kind::kArena: r += "@" + std::to_string(offset_of(v)); break;
       case PlanValue::Kind::kInput: r += "(input)"; break;
       case PlanValue::Kind::kConstant: r += "(const)"; break;
+      case PlanValue::Kind::kAlias: r += "=" + model.values[pv.alias_of].name; break;
       case PlanValue::Kind::kUnused: r += "(?)"; break;
     }
     return r;

@@ -5,7 +5,10 @@
 // constants, i.e. the int64 shape subgraphs torch.onnx.export emits in front of Reshape/Expand/Slice/...) are
 // evaluated right there and become plan constants; the remaining nodes become steps. Every step output (and
 // every step's scratch) gets an offset in ONE arena, reusing memory of values after their last reader
-// (AssignOffsets: lifetimes, best-fit). A Plan is built once per input-shape signature and then shared.
+// (AssignOffsets: lifetimes, best-fit). Nodes registered with KernelDef::kAliasesInput0 (Reshape & co.) become
+// views: their output is a kAlias value pointing at the root buffer of input 0 (an input or an arena value),
+// the root's lifetime is extended to the alias's last reader, and no step runs. A Plan is built once per
+// input-shape signature and then shared.
 // Thread-safety: BuildPlan is reentrant; a Plan is immutable and shared by concurrent Runs.
 #pragma once
 
@@ -38,7 +41,7 @@ struct MemoryPlan {
 MemoryPlan AssignOffsets(std::span<const BufferRequest> requests);
 
 struct PlanValue {
-  enum class Kind { kUnused, kInput, kConstant, kArena };
+  enum class Kind { kUnused, kInput, kConstant, kArena, kAlias };
   Kind kind = Kind::kUnused;
   DType dtype = DType::kUndefined;
   Shape shape;
@@ -47,6 +50,7 @@ struct PlanValue {
   size_t offset = 0;              // kArena
   int first_step = -1;            // kArena: producing step
   int last_step = -1;             // kArena: last reading step (num_steps for graph outputs)
+  int alias_of = -1;              // kAlias: the kInput or kArena value whose bytes this value views
 };
 
 struct PlanStep {
@@ -70,6 +74,8 @@ class Plan {
   size_t max_step_inputs = 0;
   size_t max_step_outputs = 0;
   int plan_time_nodes = 0;          // nodes evaluated while planning (shape subgraphs)
+  int aliased_nodes = 0;            // view nodes that became kAlias values instead of steps
+  std::vector<int> alias_values;    // kAlias value ids, in creation order
   std::deque<Tensor> plan_constants;
 
   // Human-readable dump: one line per step with shapes, offsets and the values freed after it.

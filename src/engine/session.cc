@@ -266,7 +266,12 @@ Status Session::Run(std::span<const NamedView> inputs, RunContext* ctx) const {
       case PlanValue::Kind::kInput: view = *rc.bound[pv.input_index]; break;
       case PlanValue::Kind::kConstant: view = TensorView(pv.dtype, pv.shape, pv.const_data); break;
       case PlanValue::Kind::kArena: view = TensorView(pv.dtype, pv.shape, static_cast<void*>(arena + pv.offset)); break;
+      case PlanValue::Kind::kAlias: break;  // below, once every root is bound
     }
+  }
+  for (int v : plan.alias_values) {
+    const PlanValue& pv = plan.values[v];
+    rc.views[v] = TensorView(pv.dtype, pv.shape, rc.views[pv.alias_of].data);
   }
   for (const PlanStep& step : plan.steps) {
     for (size_t k = 0; k < step.inputs.size(); ++k) {

@@ -133,5 +133,59 @@ TEST(PlanTest, FusesMatMulBiasAndActivation) {
   }
 }
 
+// Reshape/Flatten/Unsqueeze/Identity become views: no step, and the viewed buffer lives until the view's last
+// reader (here `a` must survive until Add although its own last direct reader is Reshape).
+TEST(PlanTest, ViewOpsAliasTheirInputAndExtendItsLifetime) {
+  testing::TinyModel m(13);
+  m.Input("x", DType::kFloat32, {2, 8})
+      .Init<int64_t>("shape", {2}, {4, 4})
+      .Init<int64_t>("axes", {1}, {0})
+      .Node("Neg", {"x"}, {"a"}, {}, "neg")
+      .Node("Reshape", {"a", "shape"}, {"r"}, {}, "reshape")
+      .Node("Flatten", {"r"}, {"f"}, {testing::AttrInt("axis", 0)}, "flatten")
+      .Node("Identity", {"f"}, {"i"}, {}, "identity")
+      .Node("Exp", {"x"}, {"e"}, {}, "exp")
+      .Node("Reshape", {"e", "shape"}, {"er"}, {}, "reshape2")
+      .Node("Unsqueeze", {"er", "axes"}, {"eu"}, {}, "unsqueeze")
+      .Node("Reshape", {"eu", "shape"}, {"e2"}, {}, "reshape3")
+      .Node("Reshape", {"i", "shape"}, {"i2"}, {}, "reshape4")
+      .Node("Add", {"i2", "e2"}, {"y"}, {}, "add")
+      .Node("Identity", {"y"}, {"out"}, {}, "out_copy")  // a graph output: copied, never a view
+      .Output("out", DType::kFloat32, {4, 4});
+  auto s = Session::LoadFromBytes(m.Bytes());
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  Shape shape{2, 8};
+  auto plan = (*s)->DescribePlan({&shape, 1});
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  const std::string& p = *plan;
+  EXPECT_NE(p.find("4 steps; 0 nodes evaluated at plan time; 7 nodes aliased"), std::string::npos) << p;
+  EXPECT_NE(p.find("(i2:float[4,4]=a, e2:float[4,4]=e) -> (y:float[4,4]@128) frees a e"), std::string::npos) << p;
+  EXPECT_NE(p.find("Identity 'out_copy'"), std::string::npos) << p;
+  EXPECT_NE(p.find("arena 192 bytes"), std::string::npos) << p;  // a, e live together; y after neither is free
+  Tensor x(DType::kFloat32, shape);
+  for (int i = 0; i < 16; ++i) x.data<float>()[i] = 0.25f * static_cast<float>(i);
+  NamedView in{"x", x.view()};
+  RunContext ctx;
+  for (int rep = 0; rep < 2; ++rep) {
+    ASSERT_TRUE((*s)->Run({&in, 1}, &ctx).ok());
+    const TensorView* y = ctx.output("out");
+    ASSERT_EQ(y->shape, (Shape{4, 4}));
+    for (int i = 0; i < 16; ++i) EXPECT_FLOAT_EQ(y->data_as<float>()[i], -0.25f * i + std::exp(0.25f * i)) << i;
+  }
+  // A Dropout whose mask is requested keeps its step.
+  testing::TinyModel d(13);
+  d.Input("x", DType::kFloat32, {2, 8})
+      .Node("Neg", {"x"}, {"a"})
+      .Node("Dropout", {"a"}, {"b", "mask"}, {}, "dropout")
+      .Node("Neg", {"b"}, {"y"})
+      .Output("y", DType::kFloat32, {2, 8})
+      .Output("mask", DType::kBool, {2, 8});
+  auto sd = Session::LoadFromBytes(d.Bytes());
+  ASSERT_TRUE(sd.ok()) << sd.status().ToString();
+  auto dplan = (*sd)->DescribePlan({&shape, 1});
+  ASSERT_TRUE(dplan.ok());
+  EXPECT_NE(dplan->find("3 steps; 0 nodes evaluated at plan time; 0 nodes aliased"), std::string::npos) << *dplan;
+}
+
 }  // namespace
 }  // namespace reco::engine

@@ -214,7 +214,8 @@ class SliceKernel final : public OpKernel {
   std::vector<int64_t> starts_, ends_, axes_;
 };
 
-// Identity and Dropout (inference): output 0 = input 0; Dropout's optional mask output is all true.
+// Identity and Dropout (inference): output 0 = input 0; Dropout's optional mask output is all true. Aliased by
+// the planner (kAliasesInput0) unless the output is a graph output or the mask is requested.
 class IdentityKernel final : public OpKernel {
  public:
   explicit IdentityKernel(const KernelInfo& info) : OpKernel(info) {}
@@ -244,8 +245,8 @@ void RegisterMovementKernels(KernelRegistry* r) {
   r->Add<SliceKernel>("Slice", 1, 17,
                        KernelDef::PlanTimeInput(1) | KernelDef::PlanTimeInput(2) | KernelDef::PlanTimeInput(3) |
                            KernelDef::PlanTimeInput(4));
-  r->Add<IdentityKernel>("Identity", 1, 17);
-  r->Add<IdentityKernel>("Dropout", 1, 17, KernelDef::PlanTimeInput(2));
+  r->Add<IdentityKernel>("Identity", 1, 17, KernelDef::kAliasesInput0);
+  r->Add<IdentityKernel>("Dropout", 1, 17, KernelDef::PlanTimeInput(2) | KernelDef::kAliasesInput0);
 }
 
 }  // namespace reco::engine

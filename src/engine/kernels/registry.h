@@ -26,6 +26,10 @@ struct KernelDef {
   // Flags for the planner's fusions.
   static constexpr uint32_t kFusableActivation = 1u << 0;  // accepts KernelInfo::fused_activation()
   static constexpr uint32_t kFusableBias = 1u << 1;        // accepts a trailing bias input (MatMul + Add)
+  // Output 0 holds input 0's bytes unchanged (Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout): when the
+  // node has no other output and output 0 is not a graph output, the planner makes output 0 a view of input 0's
+  // buffer (extending that buffer's lifetime to the view's last reader) and drops the step.
+  static constexpr uint32_t kAliasesInput0 = 1u << 2;
   // Input i's VALUE is needed at plan time (a target shape, axes, repeats, slice bounds...). If it comes from a
   // graph input, that input's value becomes part of the plan key (the ONNX backend tests feed shapes as inputs).
   static constexpr uint32_t PlanTimeInput(int i) { return 1u << (8 + i); }

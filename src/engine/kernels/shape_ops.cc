@@ -1,6 +1,8 @@
 // Shape-only ops: Shape, Size, Reshape, Flatten, Squeeze, Unsqueeze. The planner evaluates Shape/Size at plan
 // time, so shape-computing subgraphs become constants and Reshape & co. see their target shape while planning.
-// Reshape/Flatten/Squeeze/Unsqueeze copy the bytes at run time (the data is unchanged, only the shape).
+// Reshape/Flatten/Squeeze/Unsqueeze are registered with KernelDef::kAliasesInput0: the planner normally turns
+// them into views of their input and never runs them; Compute copies the bytes only when it cannot (the output
+// is a graph output, which must not point into a caller's input).
 #include <algorithm>
 #include <cstring>
 
@@ -186,10 +188,10 @@ class SqueezeKernel final : public CopyKernel {
 void RegisterShapeKernels(KernelRegistry* r) {
   r->Add<ShapeKernel>("Shape", 1, 17);
   r->Add<SizeKernel>("Size", 1, 17);
-  r->Add<ReshapeKernel>("Reshape", 5, 17, KernelDef::PlanTimeInput(1));
-  r->Add<FlattenKernel>("Flatten", 1, 17);
-  r->Add<SqueezeKernel<false>>("Squeeze", 1, 17, KernelDef::PlanTimeInput(1));
-  r->Add<SqueezeKernel<true>>("Unsqueeze", 1, 17, KernelDef::PlanTimeInput(1));
+  r->Add<ReshapeKernel>("Reshape", 5, 17, KernelDef::PlanTimeInput(1) | KernelDef::kAliasesInput0);
+  r->Add<FlattenKernel>("Flatten", 1, 17, KernelDef::kAliasesInput0);
+  r->Add<SqueezeKernel<false>>("Squeeze", 1, 17, KernelDef::PlanTimeInput(1) | KernelDef::kAliasesInput0);
+  r->Add<SqueezeKernel<true>>("Unsqueeze", 1, 17, KernelDef::PlanTimeInput(1) | KernelDef::kAliasesInput0);
 }
 
 }  // namespace reco::engine
