@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <map>
+#include <optional>
+#include <random>
 #include <thread>
 
 #include "testutil/temp_dir.h"
@@ -236,6 +239,101 @@ TEST_F(StoreTest, TopListsKeepOnlyTheBest) {
   store->TrendingItems(10, &top);
   ASSERT_EQ(top.size(), 3u);
   EXPECT_EQ(top[2].item_id, 3u);
+}
+
+// The top lists are maintained incrementally (keys only grow, members track their positions); they must equal the
+// exact top-k recomputed from scratch after every batch.
+TEST_F(StoreTest, TopListsEqualABruteForceTopK) {
+  auto opts = Options();
+  opts.category_top_k = 4;
+  opts.global_top_k = 10;
+  opts.popularity_half_life_seconds = 600;
+  auto store = OpenStore(opts);
+  ASSERT_NE(store, nullptr);
+  std::mt19937_64 rng(5);
+  std::map<uint64_t, double> key;  // item → log2(score) + t/half_life, the same arithmetic as the store
+  const auto cate = [](uint64_t item) { return item % 5; };
+  int64_t t = 10'000;
+  for (int batch = 0; batch < 40; ++batch) {
+    std::vector<Event> events;
+    for (int i = 0; i < 50; ++i) {
+      t += static_cast<int64_t>(rng() % 120);
+      const uint64_t item = rng() % 100;
+      const auto type = static_cast<BehaviorType>(rng() % 4);
+      events.push_back({rng() % 30, item, static_cast<int64_t>(cate(item)), type, t});
+      const double added = std::log2(static_cast<double>(BehaviorWeight(type))) + static_cast<double>(t) / 600.0;
+      auto it = key.find(item);
+      if (it == key.end()) {
+        key[item] = added;
+      } else {
+        const double hi = std::max(it->second, added), lo = std::min(it->second, added);
+        it->second = hi + std::log2(1.0 + std::exp2(lo - hi));
+      }
+    }
+    ASSERT_TRUE(store->Append(events).ok());
+    const auto expected_top = [&](std::optional<uint64_t> category, size_t k) {
+      std::vector<std::pair<double, uint64_t>> all;
+      for (const auto& [item, v] : key) {
+        if (!category || cate(item) == *category) all.push_back({-v, item});
+      }
+      std::sort(all.begin(), all.end());
+      std::vector<uint64_t> ids;
+      for (size_t i = 0; i < std::min(k, all.size()); ++i) ids.push_back(all[i].second);
+      return ids;
+    };
+    const auto ids = [](const std::vector<PopularItem>& v) {
+      std::vector<uint64_t> out;
+      for (const auto& p : v) out.push_back(p.item_id);
+      return out;
+    };
+    std::vector<PopularItem> top;
+    store->TrendingItems(100, &top);
+    ASSERT_EQ(ids(top), expected_top(std::nullopt, 10)) << "batch " << batch;
+    for (uint64_t c = 0; c < 5; ++c) {
+      store->TopItemsInCategory(c, 100, &top);
+      ASSERT_EQ(ids(top), expected_top(c, 4)) << "batch " << batch << " category " << c;
+    }
+  }
+}
+
+TEST_F(StoreTest, RecategorisedItemMovesToItsNewCategoryList) {
+  auto store = OpenStore(Options());
+  ASSERT_NE(store, nullptr);
+  const Event batch[] = {{1, 10, 1, BehaviorType::kBuy, 100}, {2, 11, 1, BehaviorType::kPv, 100}};
+  ASSERT_TRUE(store->Append(batch).ok());
+  const ItemInfo moved{10, 2, true};
+  ASSERT_TRUE(store->PutItems({&moved, 1}).ok());
+  std::vector<PopularItem> top;
+  store->TopItemsInCategory(1, 10, &top);
+  ASSERT_EQ(top.size(), 1u);
+  EXPECT_EQ(top[0].item_id, 11u);
+  store->TopItemsInCategory(2, 10, &top);
+  ASSERT_EQ(top.size(), 1u);
+  EXPECT_EQ(top[0].item_id, 10u);
+  store->TrendingItems(10, &top);
+  ASSERT_EQ(top.size(), 2u);
+  EXPECT_EQ(top[0].item_id, 10u);
+  EXPECT_EQ(top[0].category_id, 2u);
+}
+
+TEST_F(StoreTest, FullNeighbourListReplacesItsWeakest) {
+  auto opts = Options();
+  opts.covis_max_neighbors = 2;
+  opts.covis_window = 1;
+  auto store = OpenStore(opts);
+  ASSERT_NE(store, nullptr);
+  // Item 1 is followed by 2 (buy: weight 4), by 3 (pv: 1), then by 4 (cart: 3), each by a different user.
+  const Event e[] = {{1, 1, 1, BehaviorType::kPv, 100}, {1, 2, 1, BehaviorType::kBuy, 101},
+                     {2, 1, 1, BehaviorType::kPv, 100}, {2, 3, 1, BehaviorType::kPv, 101},
+                     {3, 1, 1, BehaviorType::kPv, 100}, {3, 4, 1, BehaviorType::kCart, 101}};
+  ASSERT_TRUE(store->Append(e).ok());
+  std::vector<Neighbor> n;
+  store->CoVisited(1, &n);
+  ASSERT_EQ(n.size(), 2u);
+  EXPECT_EQ(n[0].item_id, 2u);
+  EXPECT_FLOAT_EQ(n[0].weight, 4.0f);
+  EXPECT_EQ(n[1].item_id, 4u);  // 3 was the weakest when 4 arrived
+  EXPECT_FLOAT_EQ(n[1].weight, 3.0f);
 }
 
 TEST_F(StoreTest, ReopenRestoresEverything) {
