@@ -71,8 +71,10 @@ int Main(int argc, char** argv) {
   std::unique_ptr<Store> store = std::move(opened).value();
   const double reopen = std::chrono::duration<double>(Clock::now() - t0).count();
   const StoreStats st = store->stats();
-  std::printf("reopen: %.2f s for %lld events (%.0f events/s), %lld users, %lld items\n", reopen,
-              static_cast<long long>(st.events_total), st.events_total / reopen, static_cast<long long>(st.num_users),
+  std::printf("reopen: %.2f s for %lld events (%lld from the snapshot written at close, %lld replayed), %lld users, "
+              "%lld items\n",
+              reopen, static_cast<long long>(st.events_total), static_cast<long long>(st.snapshot_events),
+              static_cast<long long>(st.replayed_events), static_cast<long long>(st.num_users),
               static_cast<long long>(st.num_items));
 
   Retriever retriever(store.get(), RetrieverOptions());

@@ -4,11 +4,18 @@
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <mutex>
 #include <shared_mutex>
 #include <unordered_set>
@@ -56,8 +63,13 @@ class Store::Impl {
     if (!options_.clock) options_.clock = SystemNow;
   }
   ~Impl() {
-    // Flushing the memtable on a clean close spares the next Open RocksDB's WAL recovery (re-inserting every
-    // logged write into a memtable), which dominates reopen time otherwise; after a crash recovery does it.
+    // A snapshot spares the next Open the replay of the whole log; flushing the memtable spares it RocksDB's WAL
+    // recovery (re-inserting every logged write into a memtable). After a crash both happen, from the last
+    // checkpoint.
+    if (db_ && options_.snapshot_on_close) {
+      const Status s = Checkpoint();
+      if (!s.ok()) RECO_LOG_WARN("store: snapshot on close: {}", s.ToString());
+    }
     if (db_) {
       const rocksdb::Status s = db_->Flush(rocksdb::FlushOptions());
       if (!s.ok()) RECO_LOG_WARN("store: flush on close of {}: {}", options_.data_dir, s.ToString());
@@ -65,6 +77,10 @@ class Store::Impl {
   }
 
   Status Open();
+  // Loads the snapshot file into state_ if it is usable; otherwise leaves state_ empty (full replay) and says why.
+  void LoadSnapshot();
+  Status Checkpoint();
+  std::string SnapshotPath() const { return options_.data_dir + "/reco-state.snapshot"; }
   Status Write(Writer* w);
   Status ResolveAndWrite(std::span<const Event> events, bool sync);
   Status ForEachEvent(const std::function<Status(uint64_t, const Event&)>& fn) const;
@@ -78,13 +94,13 @@ class Store::Impl {
   std::mutex queue_mu_;
   std::deque<Writer*> writers_;  // guarded by queue_mu_; front = the leader
   // Touched only by the current leader (one at a time, ordered by queue_mu_ hand-offs).
-  uint64_t next_seq_ = 0;
   rocksdb::WriteBatch batch_;
   std::vector<Writer*> group_;
   std::unordered_set<uint64_t> registered_;
 
   std::atomic<int64_t> group_commits_{0};
   int64_t replayed_events_ = 0;
+  int64_t snapshot_events_ = 0;
 };
 
 Status Store::Impl::Open() {
@@ -116,9 +132,11 @@ Status Store::Impl::Open() {
                                    std::string(codec::kFormatValue) + "'");
   }
 
-  // Catalog first (its final state), then the event log in sequence order.
+  // The derived state: a snapshot if there is a usable one, then the catalog (its final state), then the event log
+  // from where the snapshot ends (or from the start), in sequence order.
   const auto opened = std::chrono::steady_clock::now();
   std::unique_lock lock(state_mu_);
+  if (options_.load_snapshot) LoadSnapshot();
   rocksdb::ReadOptions ro;
   ro.readahead_size = 4 << 20;
   ro.fill_cache = false;
@@ -135,22 +153,79 @@ Status Store::Impl::Open() {
   }
   {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
-    for (it->Seek(rocksdb::Slice(&codec::kEventTag, 1)); it->Valid(); it->Next()) {
+    for (it->Seek(ToSlice(codec::MakeKey(codec::kEventTag, state_.next_seq()).view())); it->Valid(); it->Next()) {
       uint64_t seq = 0;
       if (!codec::ParseKey(it->key().ToStringView(), codec::kEventTag, &seq)) break;
       StoredEvent event;
       RETURN_IF_ERROR(codec::DecodeEvent(seq, it->value().ToStringView(), &event));
       state_.ApplyEvent(event);
-      next_seq_ = seq + 1;
+      state_.set_next_seq(seq + 1);
       ++replayed_events_;
     }
     RETURN_IF_ERROR(FromRocks(it->status(), "store: read event log in " + options_.data_dir));
   }
   const auto done = std::chrono::steady_clock::now();
-  RECO_LOG_INFO("store: opened {} in {:.2f} s (RocksDB {:.2f} s, replay of {} events {:.2f} s; {} users, {} items)",
+  RECO_LOG_INFO("store: opened {} in {:.2f} s (RocksDB {:.2f} s, {} events from the snapshot, replay of {} events "
+                "{:.2f} s; {} users, {} items)",
                 options_.data_dir, std::chrono::duration<double>(done - start).count(),
-                std::chrono::duration<double>(opened - start).count(), replayed_events_,
+                std::chrono::duration<double>(opened - start).count(), snapshot_events_, replayed_events_,
                 std::chrono::duration<double>(done - opened).count(), state_.num_users(), state_.num_items());
+  return Status::Ok();
+}
+
+void Store::Impl::LoadSnapshot() {
+  const std::string path = SnapshotPath();
+  std::string image;
+  {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return;  // none yet
+    image.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  Status status = state_.LoadSnapshot(image);
+  // A snapshot must not be ahead of the durable log (e.g. taken after unsynced appends lost with the machine).
+  if (status.ok() && state_.next_seq() > 0) {
+    std::string value;
+    const rocksdb::Status got =
+        db_->Get(rocksdb::ReadOptions(), ToSlice(codec::MakeKey(codec::kEventTag, state_.next_seq() - 1).view()),
+                 &value);
+    if (!got.ok()) status = DataLossError("snapshot ends at event " + std::to_string(state_.next_seq() - 1) +
+                                          ", which is not in the log");
+  }
+  if (!status.ok()) {
+    RECO_LOG_WARN("store: ignoring {} ({}); replaying the whole event log", path, status.ToString());
+    state_ = StoreState(options_);
+    return;
+  }
+  snapshot_events_ = state_.num_events();
+}
+
+Status Store::Impl::Checkpoint() {
+  RETURN_IF_ERROR(FromRocks(db_->SyncWAL(), "store: sync WAL of " + options_.data_dir));
+  std::string image;
+  {
+    std::shared_lock read(state_mu_);
+    state_.SaveSnapshot(&image);
+  }
+  // Write beside, fsync, rename: a crash leaves either the old or the new snapshot, never half of one.
+  const std::string path = SnapshotPath();
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return InternalError("store: cannot create " + tmp + ": " + std::strerror(errno));
+  size_t done = 0;
+  while (done < image.size()) {
+    const ssize_t n = ::write(fd, image.data() + done, image.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const std::string err = std::strerror(errno);
+      ::close(fd);
+      return InternalError("store: write " + tmp + ": " + err);
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) return InternalError("store: fsync " + tmp + ": " + std::strerror(errno));
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    return InternalError("store: rename " + tmp + " to " + path + ": " + std::strerror(errno));
+  }
   return Status::Ok();
 }
 
@@ -176,7 +251,7 @@ Status Store::Impl::Write(Writer* w) {
   // leader mutates state_, so what it reads here under the shared lock is still true when it applies the group.
   batch_.Clear();
   registered_.clear();
-  uint64_t seq = next_seq_;
+  uint64_t seq = state_.next_seq();  // only the leader changes it
   {
     std::shared_lock read(state_mu_);
     char value[codec::kEventValueSize];
@@ -203,12 +278,12 @@ Status Store::Impl::Write(Writer* w) {
   wo.sync = sync;
   Status status = FromRocks(db_->Write(wo, &batch_), "store: write to " + options_.data_dir);
   if (status.ok()) {
-    next_seq_ = seq;
     std::unique_lock write(state_mu_);
     for (const Writer* x : group_) {
       for (const ItemInfo& item : x->items) state_.PutItem(item);
       for (const StoredEvent& event : x->events) state_.ApplyEvent(event);
     }
+    state_.set_next_seq(seq);
   }
   group_commits_.fetch_add(1, std::memory_order_relaxed);
 
@@ -293,6 +368,8 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
 
 Status Store::Append(std::span<const Event> events) { return impl_->ResolveAndWrite(events, impl_->options_.sync); }
 Status Store::AppendUnsynced(std::span<const Event> events) { return impl_->ResolveAndWrite(events, false); }
+
+Status Store::Checkpoint() { return impl_->Checkpoint(); }
 
 Status Store::Sync() {
   return FromRocks(impl_->db_->SyncWAL(), "store: sync WAL of " + impl_->options_.data_dir);
@@ -379,6 +456,7 @@ StoreStats Store::stats() const {
   s.events_total = impl_->state_.num_events();
   s.group_commits = impl_->group_commits_.load(std::memory_order_relaxed);
   s.replayed_events = impl_->replayed_events_;
+  s.snapshot_events = impl_->snapshot_events_;
   return s;
 }
 

@@ -61,7 +61,10 @@ StoreState::ItemState* StoreState::FindItemState(uint64_t item_id) {
 StoreState::UserState& StoreState::UserFor(uint64_t user_id) {
   bool inserted = false;
   const int32_t index = user_index_.FindOrInsert(user_id, static_cast<int32_t>(users_.size()), &inserted);
-  if (inserted) users_.emplace_back();
+  if (inserted) {
+    users_.emplace_back();
+    users_.back().user_id = user_id;
+  }
   return users_[static_cast<size_t>(index)];
 }
 

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -41,12 +43,23 @@ class StoreState {
   std::span<const PopularItem> TopItemsInCategory(uint64_t category_id, int max) const;
   std::span<const PopularItem> TrendingItems(int max) const;
 
+  // Sequence number the next logged event gets (= 1 + the last one applied). Set by the Store's writer.
+  uint64_t next_seq() const { return next_seq_; }
+  void set_next_seq(uint64_t seq) { next_seq_ = seq; }
+
+  // Snapshot of the whole derived state (see store_snapshot.cc for the format). Load replaces this state and fails
+  // with DataLoss on a truncated/corrupt image, or FailedPrecondition when it was taken with other options (the
+  // derived state depends on them); the caller then falls back to a full replay.
+  void SaveSnapshot(std::string* out) const;
+  Status LoadSnapshot(std::string_view image);
+
   int64_t num_users() const { return static_cast<int64_t>(users_.size()); }
   int64_t num_items() const { return static_cast<int64_t>(items_.size()); }
   int64_t num_events() const { return num_events_; }
 
  private:
   struct UserState {
+    uint64_t user_id = 0;
     std::vector<HistoryEntry> history;  // ordered by timestamp, ≤ max_history
     std::vector<uint64_t> bought;       // sorted item ids
   };
@@ -75,14 +88,17 @@ class StoreState {
   void UpdateTopList(TopList& list, int capacity, int32_t item_index, int32_t ItemState::*pos);
   void RemoveFromTopList(TopList& list, int32_t item_index, int32_t ItemState::*pos);
   static std::span<const PopularItem> Top(const TopList& list, int max);
+  // Recomputes every top list from the items' popularity (exact top-k, what incremental updates also maintain).
+  void RebuildTopLists();
+  uint64_t OptionsFingerprint() const;
 
-  const int max_history_;
-  const int covis_window_;
-  const int64_t covis_max_gap_;
-  const size_t covis_max_neighbors_;
-  const double half_life_;
-  const int category_top_k_;
-  const int global_top_k_;
+  int max_history_;
+  int covis_window_;
+  int64_t covis_max_gap_;
+  size_t covis_max_neighbors_;
+  double half_life_;
+  int category_top_k_;
+  int global_top_k_;
 
   // Dense storage indexed through open-addressing maps: replay and apply are bound by memory latency, and this is
   // one probe into a flat array instead of a node-based hash table walk.
@@ -93,6 +109,7 @@ class StoreState {
   std::unordered_map<uint64_t, TopList> category_top_;
   TopList global_top_;
   int64_t num_events_ = 0;
+  uint64_t next_seq_ = 0;
 };
 
 }  // namespace reco::online

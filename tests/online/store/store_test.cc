@@ -7,9 +7,12 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <fstream>
+#include <iomanip>
 #include <map>
 #include <optional>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "testutil/temp_dir.h"
@@ -336,51 +339,103 @@ TEST_F(StoreTest, FullNeighbourListReplacesItsWeakest) {
   EXPECT_FLOAT_EQ(n[1].weight, 3.0f);
 }
 
-TEST_F(StoreTest, ReopenRestoresEverything) {
+// Everything a reader can observe, to compare a store before and after a reopen.
+std::string Dump(const Store& store) {
+  std::ostringstream out;
+  std::vector<HistoryEntry> h;
+  std::vector<Neighbor> n;
+  std::vector<PopularItem> top;
+  for (uint64_t user = 0; user < 8; ++user) {
+    EXPECT_TRUE(store.History(user, 1000, &h).ok());
+    out << "user " << user << ":";
+    for (const auto& e : h) {
+      out << " " << e.item_id << "/" << e.category_id << "/" << static_cast<int>(e.behavior) << "/" << e.timestamp;
+    }
+    for (uint64_t item = 1000; item < 1041; ++item) {
+      if (store.HasBought(user, item)) out << " b" << item;
+    }
+    out << "\n";
+  }
+  for (uint64_t item = 1000; item < 1041; ++item) {
+    const auto info = store.GetItem(item);
+    out << "item " << item << " " << (info ? static_cast<int64_t>(info->category_id) : -1)
+        << (info && !info->available ? " unavailable" : "") << ":";
+    store.CoVisited(item, &n);
+    for (const auto& x : n) out << " " << x.item_id << "=" << x.weight;
+    out << "\n";
+  }
+  store.TrendingItems(1000, &top);
+  out << "trending:" << std::setprecision(17);
+  for (const auto& p : top) out << " " << p.item_id << "=" << p.key;
+  for (uint64_t c = 0; c < 5; ++c) {
+    store.TopItemsInCategory(c, 1000, &top);
+    out << "\ncategory " << c << ":";
+    for (const auto& p : top) out << " " << p.item_id;
+  }
+  const StoreStats st = store.stats();
+  out << "\nusers " << st.num_users << " items " << st.num_items << " events " << st.events_total << "\n";
+  return out.str();
+}
+
+enum class ReopenMode { kFullReplay, kSnapshotOnClose, kCheckpointThenCrash, kCorruptSnapshot, kOtherOptions };
+
+class StoreReopenTest : public StoreTest, public ::testing::WithParamInterface<ReopenMode> {};
+
+TEST_P(StoreReopenTest, RestoresEverything) {
+  const ReopenMode mode = GetParam();
   auto opts = Options();
   opts.max_history = 50;
-  std::vector<HistoryEntry> h1;
-  std::vector<Neighbor> n1;
-  std::vector<PopularItem> t1;
-  StoreStats s1;
+  opts.category_top_k = 5;
+  opts.snapshot_on_close = mode != ReopenMode::kFullReplay && mode != ReopenMode::kCheckpointThenCrash;
+  std::vector<Event> events;
+  for (uint64_t i = 0; i < 300; ++i) {
+    events.push_back({i % 7, 1000 + (i * 37) % 41, static_cast<int64_t>(i % 5), static_cast<BehaviorType>(i % 4),
+                      static_cast<int64_t>(5000 + i)});
+  }
+  std::string before;
   {
     auto store = OpenStore(opts);
     ASSERT_NE(store, nullptr);
-    std::vector<Event> events;
-    for (uint64_t i = 0; i < 200; ++i) {
-      events.push_back({i % 7, 1000 + (i * 37) % 41, static_cast<int64_t>(i % 5),
-                        static_cast<BehaviorType>(i % 4), static_cast<int64_t>(5000 + i)});
-    }
     ASSERT_TRUE(store->Append(std::span(events).first(120)).ok());
-    ASSERT_TRUE(store->Append(std::span(events).subspan(120)).ok());
     const ItemInfo gone{1003, 4, false};
     ASSERT_TRUE(store->PutItems({&gone, 1}).ok());
-    h1 = HistoryOf(*store, 3);
-    store->CoVisited(1010, &n1);
-    store->TrendingItems(100, &t1);
-    s1 = store->stats();
+    if (mode == ReopenMode::kCheckpointThenCrash) {
+      ASSERT_TRUE(store->Checkpoint().ok());
+    }
+    ASSERT_TRUE(store->Append(std::span(events).subspan(120)).ok());
+    const ItemInfo moved{1010, 3, true};  // after the checkpoint: only in the catalog keys
+    ASSERT_TRUE(store->PutItems({&moved, 1}).ok());
+    before = Dump(*store);
   }
+  const std::string snapshot = opts.data_dir + "/reco-state.snapshot";
+  if (mode == ReopenMode::kCorruptSnapshot) {
+    std::fstream f(snapshot, std::ios::in | std::ios::out | std::ios::binary);
+    ASSERT_TRUE(f.good());
+    f.seekp(100);
+    f.put('\x7f');
+  }
+  if (mode == ReopenMode::kOtherOptions) opts.covis_window = 2;
+
   auto store = OpenStore(opts);
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(HistoryOf(*store, 3), h1);
-  std::vector<Neighbor> n2;
-  store->CoVisited(1010, &n2);
-  ASSERT_EQ(n2.size(), n1.size());
-  ASSERT_FALSE(n1.empty());
-  for (size_t i = 0; i < n1.size(); ++i) {
-    EXPECT_EQ(n2[i].item_id, n1[i].item_id);
-    EXPECT_FLOAT_EQ(n2[i].weight, n1[i].weight);
+  const StoreStats st = store->stats();
+  EXPECT_EQ(st.snapshot_events + st.replayed_events, 300);
+  switch (mode) {
+    case ReopenMode::kFullReplay:
+    case ReopenMode::kCorruptSnapshot:
+      EXPECT_EQ(st.snapshot_events, 0);
+      break;
+    case ReopenMode::kSnapshotOnClose:
+      EXPECT_EQ(st.snapshot_events, 300);
+      break;
+    case ReopenMode::kCheckpointThenCrash:
+      EXPECT_EQ(st.snapshot_events, 120);
+      break;
+    case ReopenMode::kOtherOptions:
+      EXPECT_EQ(st.snapshot_events, 0);
+      return;  // the derived state legitimately differs under the new options
   }
-  std::vector<PopularItem> t2;
-  store->TrendingItems(100, &t2);
-  ASSERT_EQ(t2.size(), t1.size());
-  for (size_t i = 0; i < t1.size(); ++i) EXPECT_EQ(t2[i].item_id, t1[i].item_id);
-  EXPECT_EQ(store->GetItem(1003), (ItemInfo{1003, 4, false}));
-  const StoreStats s2 = store->stats();
-  EXPECT_EQ(s2.events_total, 200);
-  EXPECT_EQ(s2.replayed_events, 200);
-  EXPECT_EQ(s2.num_users, s1.num_users);
-  EXPECT_EQ(s2.num_items, s1.num_items);
+  EXPECT_EQ(Dump(*store), before);
 
   int64_t count = 0;
   uint64_t expected_seq = 0;
@@ -390,14 +445,26 @@ TEST_F(StoreTest, ReopenRestoresEverything) {
                   ++count;
                   return Status::Ok();
                 }).ok());
-  EXPECT_EQ(count, 200);
-
-  // New events continue the log after the replayed ones.
-  const Event more{3, 1, 1, BehaviorType::kPv, 9000};
+  EXPECT_EQ(count, 300);
+  // New events continue the log after the restored ones.
+  const Event more{3, 1000, 1, BehaviorType::kPv, 9000};
   ASSERT_TRUE(store->Append({&more, 1}).ok());
-  EXPECT_EQ(HistoryOf(*store, 3).back().item_id, 1u);
-  EXPECT_EQ(store->stats().events_total, 201);
+  std::vector<HistoryEntry> h;
+  ASSERT_TRUE(store->History(3, 1, &h).ok());
+  EXPECT_EQ(h.back().timestamp, 9000);
+  EXPECT_EQ(store->stats().events_total, 301);
+  expected_seq = 0;
+  ASSERT_TRUE(store->ForEachEvent([&](uint64_t seq, const Event&) {
+                  EXPECT_EQ(seq, expected_seq++);
+                  return Status::Ok();
+                }).ok());
+  EXPECT_EQ(expected_seq, 301u);
 }
+
+INSTANTIATE_TEST_SUITE_P(Modes, StoreReopenTest,
+                         ::testing::Values(ReopenMode::kFullReplay, ReopenMode::kSnapshotOnClose,
+                                           ReopenMode::kCheckpointThenCrash, ReopenMode::kCorruptSnapshot,
+                                           ReopenMode::kOtherOptions));
 
 TEST_F(StoreTest, SecondOpenOfTheSameDirFails) {
   auto store = OpenStore(Options());
