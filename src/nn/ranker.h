@@ -28,7 +28,7 @@ namespace reco::nn {
 // 0 = padding).
 inline constexpr int64_t kNumTypeIndices = 5;
 inline constexpr int64_t kNumRecencyIndices = 16;
-inline constexpr const char* kRankerFormat = "reco-ranker-v1";
+inline constexpr const char* kRankerFormat = "reco-ranker-checkpoint-v1";  // archive tag (not the manifest's)
 
 struct RankerConfig {
   std::string kind = "din";              // din | base | seed-mlp

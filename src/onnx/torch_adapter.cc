@@ -79,6 +79,45 @@ StatusOr<std::string> EmitEmbedding(GraphBuilder& b, const std::string& ids, con
   return out;
 }
 
+std::string EmitGather(GraphBuilder& b, const std::string& table, const std::string& ids, const std::string& prefix) {
+  const std::string out = b.UniqueName(prefix);
+  b.AddNode("Gather", {table, ids}, {out}, {{"axis", int64_t{0}}}, b.UniqueName(prefix + "/Gather"));
+  return out;
+}
+
+StatusOr<std::string> EmitMatMulLinear(GraphBuilder& b, const std::string& input, const at::Tensor& weight,
+                                       const at::Tensor& bias, const std::string& prefix) {
+  if (!weight.defined() || weight.dim() != 2) {
+    return InvalidArgumentError("layer '" + prefix + "': weight must be a 2-D [out, in] tensor");
+  }
+  RETURN_IF_ERROR(AddTensorInitializer(b, prefix + ".weight_t", weight.detach().t()));
+  std::string out = b.UniqueName(prefix + "_mm");
+  b.AddNode("MatMul", {input, prefix + ".weight_t"}, {out}, {}, prefix + "/MatMul");
+  if (!bias.defined()) return out;
+  RETURN_IF_ERROR(AddTensorInitializer(b, prefix + ".bias", bias));
+  const std::string sum = b.UniqueName(prefix);
+  b.AddNode("Add", {out, prefix + ".bias"}, {sum}, {}, prefix + "/Add");
+  return sum;
+}
+
+StatusOr<std::string> EmitPRelu(GraphBuilder& b, const std::string& input, const torch::nn::PReLUImpl& prelu,
+                                const std::string& prefix) {
+  const at::Tensor& w = prelu.weight;
+  RETURN_IF_ERROR(AddTensorInitializer(b, prefix + ".slope", w.numel() == 1 ? w.reshape({}) : w));
+  const std::string out = b.UniqueName(prefix);
+  b.AddNode("PRelu", {input, prefix + ".slope"}, {out}, {}, prefix + "/PRelu");
+  return out;
+}
+
+std::string AddInt64Constant(GraphBuilder& b, const std::string& prefix, const std::vector<int64_t>& values) {
+  return b.AddInitializer(b.UniqueName(prefix), std::span<const int64_t>(values),
+                          {static_cast<int64_t>(values.size())});
+}
+
+std::string AddFloatScalar(GraphBuilder& b, const std::string& prefix, float value) {
+  return b.AddInitializer(b.UniqueName(prefix), std::span<const float>(&value, 1), {});
+}
+
 std::string EmitUnary(GraphBuilder& b, const std::string& op, const std::string& input, const std::string& prefix,
                       const Attrs& attrs) {
   const std::string out = b.UniqueName(prefix);

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "onnx/graph_builder.h"
@@ -20,6 +21,7 @@ namespace torch::nn {
 class LinearImpl;
 class Conv2dImpl;
 class EmbeddingImpl;
+class PReLUImpl;
 }  // namespace torch::nn
 
 namespace reco::onnx_export {
@@ -40,6 +42,24 @@ StatusOr<std::string> EmitConv2d(GraphBuilder& b, const std::string& input, cons
 // The engine (and ONNX) report out-of-range ids as errors rather than reading out of bounds.
 StatusOr<std::string> EmitEmbedding(GraphBuilder& b, const std::string& ids, const torch::nn::EmbeddingImpl& emb,
                                     const std::string& prefix);
+
+// Gather(table, ids) along axis 0 for a table already added as an initializer (one table, several lookups).
+std::string EmitGather(GraphBuilder& b, const std::string& table, const std::string& ids, const std::string& prefix);
+
+// y = x · weightᵀ (+ bias) for an input of any rank >= 2 ([..., in] -> [..., out]): MatMul with the transposed
+// weight stored as "<prefix>.weight_t" [in, out], then Add of "<prefix>.bias" [out] when `bias` is defined.
+// (Gemm only takes 2-D inputs; this is the form for per-history-entry layers on [B, L, in].)
+StatusOr<std::string> EmitMatMulLinear(GraphBuilder& b, const std::string& input, const at::Tensor& weight,
+                                       const at::Tensor& bias, const std::string& prefix);
+
+// PRelu with the module's slope ([num_parameters], broadcast over the last axis; a single slope as a scalar).
+StatusOr<std::string> EmitPRelu(GraphBuilder& b, const std::string& input, const torch::nn::PReLUImpl& prelu,
+                                const std::string& prefix);
+
+// A 1-D int64 initializer (axes of Unsqueeze/Squeeze/ReduceSum, shapes) under a fresh name from `prefix`.
+std::string AddInt64Constant(GraphBuilder& b, const std::string& prefix, const std::vector<int64_t>& values);
+// A float scalar initializer (rank 0) under a fresh name from `prefix`.
+std::string AddFloatScalar(GraphBuilder& b, const std::string& prefix, float value);
 
 // Single-input, single-output nodes ("Relu", "Sigmoid", "Flatten" with axis, ...): output named "<prefix>".
 std::string EmitUnary(GraphBuilder& b, const std::string& op, const std::string& input, const std::string& prefix,
