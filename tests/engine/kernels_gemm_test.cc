@@ -58,6 +58,7 @@ TEST_P(SgemmPathTest, MatchesReference) {
       {7, 33, 5, true, false, 0.5f, 2.f},    {17, 9, 31, true, true, -1.f, 0.f},    {100, 64, 128, false, false, 1.f, 1.f},
       {32, 784, 9, false, false, 1.f, 1.f},  {65, 70, 40, false, true, 2.f, 0.5f},  {4, 97, 3, true, true, 1.f, 0.f},
       {2500, 20, 8, true, false, 1.f, 1.f},  {2100, 17, 33, false, true, 1.f, 0.f},  // OpenBLAS row slabs
+      {203, 80, 16, false, false, 0.5f, 0.f}, {10, 50, 7, false, false, 1.f, 2.f},  // direct 4x24 tiles + tails
   };
   uint32_t seed = 1;
   for (const GemmCase& c : cases) {
