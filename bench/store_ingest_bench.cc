@@ -7,6 +7,7 @@
 // larger B is a client batching its POSTs) for S seconds, every call durable (WAL fsync, group commit).
 #include <stdlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -27,7 +28,15 @@ struct Result {
   double events_per_s;
   double calls_per_s;
   double events_per_fsync;
+  double p50_ms;  // latency of one Append (= the earliest an event can be visible to a recommend request)
+  double p99_ms;
 };
+
+double Percentile(std::vector<double>& v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
+}
 
 Result RunAppenders(Store* store, int threads, int batch, double seconds) {
   std::atomic<bool> stop{false};
@@ -35,9 +44,11 @@ Result RunAppenders(Store* store, int threads, int batch, double seconds) {
   std::atomic<int64_t> calls{0};
   const int64_t commits_before = store->stats().group_commits;
   std::vector<std::thread> workers;
+  std::vector<std::vector<double>> latencies(static_cast<size_t>(threads));
   const auto start = Clock::now();
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
+      auto& lat = latencies[static_cast<size_t>(t)];
       std::vector<Event> buf(static_cast<size_t>(batch));
       uint64_t n = 0;
       while (!stop.load(std::memory_order_relaxed)) {
@@ -47,7 +58,9 @@ Result RunAppenders(Store* store, int threads, int batch, double seconds) {
                     static_cast<int64_t>(1 + n % 500), static_cast<data::BehaviorType>(n % 4),
                     1'700'000'000 + static_cast<int64_t>(n)};
         }
+        const auto call = Clock::now();
         if (!store->Append(buf).ok()) std::abort();
+        lat.push_back(std::chrono::duration<double, std::milli>(Clock::now() - call).count());
         events.fetch_add(batch, std::memory_order_relaxed);
         calls.fetch_add(1, std::memory_order_relaxed);
       }
@@ -58,7 +71,10 @@ Result RunAppenders(Store* store, int threads, int batch, double seconds) {
   for (auto& w : workers) w.join();
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
   const int64_t commits = store->stats().group_commits - commits_before;
-  return {events / elapsed, calls / elapsed, commits > 0 ? static_cast<double>(events) / commits : 0};
+  std::vector<double> all;
+  for (const auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  return {events / elapsed, calls / elapsed, commits > 0 ? static_cast<double>(events) / commits : 0,
+          Percentile(all, 0.5), Percentile(all, 0.99)};
 }
 
 int Main(int argc, char** argv) {
@@ -83,12 +99,13 @@ int Main(int argc, char** argv) {
       return 1;
     }
     std::printf("durable ingest (sync WAL, group commit), %.1f s per row, data dir %s\n", seconds, dir.c_str());
-    std::printf("%-9s %-6s %14s %12s %16s\n", "appenders", "batch", "events/s", "calls/s", "events/fsync");
+    std::printf("%-9s %-6s %12s %10s %13s %13s %13s\n", "appenders", "batch", "events/s", "calls/s", "events/fsync",
+                "append p50 ms", "append p99 ms");
     for (int batch : {1, 100}) {
       for (int threads : {1, 4, 16}) {
         const Result r = RunAppenders(store->get(), threads, batch, seconds);
-        std::printf("%-9d %-6d %14.0f %12.0f %16.1f\n", threads, batch, r.events_per_s, r.calls_per_s,
-                    r.events_per_fsync);
+        std::printf("%-9d %-6d %12.0f %10.0f %13.1f %13.2f %13.2f\n", threads, batch, r.events_per_s, r.calls_per_s,
+                    r.events_per_fsync, r.p50_ms, r.p99_ms);
         std::fflush(stdout);
       }
     }
