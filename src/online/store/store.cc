@@ -66,7 +66,7 @@ class Store::Impl {
     // A snapshot spares the next Open the replay of the whole log; flushing the memtable spares it RocksDB's WAL
     // recovery (re-inserting every logged write into a memtable). After a crash both happen, from the last
     // checkpoint.
-    if (db_ && options_.snapshot_on_close) {
+    if (db_ && opened_ && options_.snapshot_on_close) {
       const Status s = Checkpoint();
       if (!s.ok()) RECO_LOG_WARN("store: snapshot on close: {}", s.ToString());
     }
@@ -99,6 +99,7 @@ class Store::Impl {
   std::unordered_set<uint64_t> registered_;
 
   std::atomic<int64_t> group_commits_{0};
+  bool opened_ = false;  // Open succeeded: only then is state_ worth a snapshot (never write into a foreign dir)
   int64_t replayed_events_ = 0;
   int64_t snapshot_events_ = 0;
 };
@@ -164,6 +165,7 @@ Status Store::Impl::Open() {
     }
     RETURN_IF_ERROR(FromRocks(it->status(), "store: read event log in " + options_.data_dir));
   }
+  opened_ = true;
   const auto done = std::chrono::steady_clock::now();
   RECO_LOG_INFO("store: opened {} in {:.2f} s (RocksDB {:.2f} s, {} events from the snapshot, replay of {} events "
                 "{:.2f} s; {} users, {} items)",

@@ -3,10 +3,12 @@
 #include "online/store/store.h"
 
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <map>
@@ -472,6 +474,23 @@ TEST_F(StoreTest, SecondOpenOfTheSameDirFails) {
   auto second = Store::Open(Options());
   ASSERT_FALSE(second.ok());
   EXPECT_NE(second.status().message().find(Options().data_dir), std::string::npos) << second.status().ToString();
+}
+
+TEST_F(StoreTest, ForeignFormatIsRefusedAndLeftAlone) {
+  // Another program's RocksDB database, with a different format marker.
+  {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, Options().data_dir, &db).ok());
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "mformat", "somebody-else-v3").ok());
+    delete db;
+  }
+  auto store = Store::Open(Options());
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(store.status().message().find("somebody-else-v3"), std::string::npos) << store.status().ToString();
+  EXPECT_FALSE(std::filesystem::exists(Options().data_dir + "/reco-state.snapshot"));
 }
 
 TEST_F(StoreTest, EmptyDataDirIsAnError) {
