@@ -19,6 +19,7 @@ TEST_PKGS=(
   libonnx-testdata                  # ONNX backend node tests for the engine conformance harness
   python3-torch python3-onnx python3-grpcio python3-grpc-tools  # reference models and clients (/usr/bin/python3)
   curl procps
+  chromium nodejs npm               # storefront browser test (playwright-core from npm, tests/online/service/browser)
 )
 BENCH_PKGS=(wrk hyperfine nodejs npm)
 
