@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "online/ranking/model_inputs.h"
 #include "serving/version_policy.h"
 
 namespace reco::online::ranking {
@@ -148,8 +149,27 @@ StatusOr<std::shared_ptr<const RankerModel>> LoadRankerModel(const std::string& 
       }
     }
   }
-  return std::make_shared<const RankerModel>(std::move(manifest), std::move(items), std::move(cates),
-                                             std::move(servable));
+  auto model = std::make_shared<const RankerModel>(std::move(manifest), std::move(items), std::move(cates),
+                                                  std::move(servable));
+  if (model->has_engine() && options.warm_up_max_batch > 0) {
+    // One history entry and B candidates per padded size: builds and caches each plan before serving.
+    std::vector<std::string> names;
+    for (const serving::TensorInfo& in : model->inputs()) names.push_back(in.name);
+    std::vector<std::string> outputs = {std::string(kProb)};
+    if (model->has_attention()) outputs.emplace_back(kAttention);
+    const std::vector<uint64_t> hist_ids = {0};
+    const std::vector<data::BehaviorType> hist_type = {data::BehaviorType::kPv};
+    const std::vector<int64_t> hist_time = {0};
+    const std::vector<uint64_t> targets(static_cast<size_t>(PaddedBatch(options.warm_up_max_batch)), 0);
+    ModelInputs inputs;
+    std::vector<serving::NamedTensor> out;
+    for (int64_t b = kBatchQuantum; b <= PaddedBatch(options.warm_up_max_batch); b += kBatchQuantum) {
+      const std::span<const uint64_t> t(targets.data(), static_cast<size_t>(b));
+      RETURN_IF_ERROR(inputs.Build(*model, names, RankRequest{hist_ids, hist_ids, hist_type, hist_time, t, t, 0}));
+      RETURN_IF_ERROR(model->Run(inputs.tensors(), outputs, &out).WithContext(version_dir + ": warm-up"));
+    }
+  }
+  return model;
 }
 
 std::unique_ptr<serving::Loader> RankerLoaderFactory::Create(const std::string& model_name, int64_t version,

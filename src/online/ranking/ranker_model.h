@@ -73,6 +73,9 @@ class RankerModel final : public serving::Servable {
 struct RankerLoadOptions {
   serving::OnnxLoaderOptions onnx;
   bool vocab_only = false;
+  // Run every padded batch size up to this many candidates once at load, so no request pays for building an
+  // execution plan (the engine caches one per input shape). 0: no warm-up beyond the engine's own.
+  int warm_up_max_batch = 0;
 };
 
 // Loads `version_dir` (MODEL_DIR/<version>).

@@ -326,7 +326,7 @@ Status RecommenderApi::GetStats(HttpResponse* response) const {
   w.SetMaxDecimalPlaces(6);
   w.StartObject();
   Key(w, "model_version"), w.Int64(ranker ? ranker->ModelVersion() : 0);
-  const std::string mode = ranker ? ranker->Describe() : "none";
+  const std::string mode = ranker ? ranker->Describe() : "retrieval order (no model)";
   Key(w, "ranking"), w.String(mode.c_str());
   Key(w, "window_seconds"), w.Double(s.window_seconds);
   Key(w, "requests_per_second"), w.Double(s.requests_per_second);

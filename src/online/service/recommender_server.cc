@@ -60,6 +60,7 @@ Status RecommenderServer::Start(const RecommenderServerOptions& o) {
   if (!o.model_dir.empty()) {
     ranking::RankerLoadOptions load;
     load.vocab_only = !o.model_server.empty();
+    load.warm_up_max_batch = o.candidates;
     s.loaders = std::make_unique<ranking::RankerLoaderFactory>(load);
     s.core = std::make_unique<serving::ServerCore>(serving::DefaultFileSystem(), s.loaders.get());
     s.core->set_manager_observer(serving::ServableManager::Observer{
