@@ -3,7 +3,9 @@
 // mapping, last-L history, reasons from attention, hot swap of versions).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -140,6 +142,12 @@ TEST_F(InProcessRankerTest, ScoresEveryCandidateWithReasonsFromTheLastLBehaviour
     distinct.insert(result.scores[b]);
   }
   EXPECT_GT(distinct.size(), 100u) << "scores should depend on the candidate";
+
+  // Warm timing (printed, not asserted: the machine is shared).
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(ranker_->Rank(MakeRequest(h, items, cates, 9000), &result).ok());
+  std::printf("[ranking] %zu candidates, history %zu (L=50): %.2f ms per Rank (warm, one thread)\n", items.size(),
+              h.item.size(), std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / 20);
 
   // The same candidate scores the same in any batch (padding rows do not leak).
   RankResult one;
