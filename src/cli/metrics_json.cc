@@ -3,6 +3,7 @@
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 
@@ -16,7 +17,11 @@ std::string MetricsToJson(const Metrics& metrics) {
   for (const auto& [key, value] : metrics) {
     w.Key(key.c_str());
     if (const auto* d = std::get_if<double>(&value)) {
-      w.Double(*d);
+      if (std::isfinite(*d)) {
+        w.Double(*d);
+      } else {
+        w.Null();  // undefined metrics (e.g. AUC of a single-class set) are NaN; JSON has no NaN
+      }
     } else if (const auto* i = std::get_if<int64_t>(&value)) {
       w.Int64(*i);
     } else if (const auto* s = std::get_if<std::string>(&value)) {
@@ -24,7 +29,7 @@ std::string MetricsToJson(const Metrics& metrics) {
     } else {
       w.SetFormatOptions(rapidjson::kFormatSingleLineArray);
       w.StartArray();
-      for (double v : std::get<std::vector<double>>(value)) w.Double(v);
+      for (double v : std::get<std::vector<double>>(value)) std::isfinite(v) ? w.Double(v) : w.Null();
       w.EndArray();
       w.SetFormatOptions(rapidjson::kFormatDefault);
     }

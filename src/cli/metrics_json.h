@@ -1,4 +1,5 @@
 // Writes a flat metrics object as JSON (for --metrics-json): numbers, strings and number arrays.
+// A non-finite number (an undefined metric) is written as null.
 #pragma once
 
 #include <string>
