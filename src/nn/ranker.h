@@ -82,6 +82,8 @@ Status SaveRanker(const RankerModel& model, const std::string& path);
 // Rebuilds the model from a SaveRanker file, in eval mode. NotFound (missing file), DataLoss (unreadable or
 // truncated archive, weights not matching the config) or InvalidArgument (not a ranker file), naming the file.
 StatusOr<std::shared_ptr<RankerModel>> LoadRanker(const std::string& path);
+// True iff `path` is a readable LibTorch archive carrying the ranker format tag (dispatch in `reco export`).
+bool IsRankerCheckpoint(const std::string& path);
 // Only the config of a SaveRanker file (cheap check of "is this a ranker checkpoint?").
 StatusOr<RankerConfig> ReadRankerConfig(const std::string& path);
 

@@ -63,6 +63,18 @@ Status SaveRanker(const RankerModel& model, const std::string& path) {
   return Status::Ok();
 }
 
+bool IsRankerCheckpoint(const std::string& path) {
+  if (!CheckReadable(path).ok()) return false;
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path);
+    c10::IValue format;
+    return archive.try_read("reco/format", format) && format.isString() && format.toStringRef() == kRankerFormat;
+  } catch (const c10::Error&) {
+    return false;
+  }
+}
+
 StatusOr<RankerConfig> ReadRankerConfig(const std::string& path) {
   torch::serialize::InputArchive archive;
   return OpenArchive(path, &archive);

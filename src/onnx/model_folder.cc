@@ -263,4 +263,21 @@ StatusOr<ModelFolderResult> WriteModelFolder(const nn::RankerModel& model, const
   return result;
 }
 
+StatusOr<ModelFolderResult> ExportRankerCheckpoint(const std::string& checkpoint, const std::string& vocab_dir,
+                                                   const std::string& metrics_json, const std::string& model_dir,
+                                                   int64_t version, const RankerExportOptions& options) {
+  ASSIGN_OR_RETURN(std::shared_ptr<nn::RankerModel> model, nn::LoadRanker(checkpoint));
+  ManifestExtras extras;
+  if (!metrics_json.empty()) {
+    ASSIGN_OR_RETURN(extras, ManifestExtrasFromMetricsFile(metrics_json));
+  }
+  const std::string vocabs = vocab_dir.empty() ? fs::path(checkpoint).parent_path().string() : vocab_dir;
+  StatusOr<ModelFolderResult> result =
+      WriteModelFolder(*model, vocabs.empty() ? "." : vocabs, extras, model_dir, version, options);
+  if (!result.ok() && vocab_dir.empty() && result.status().code() == StatusCode::kNotFound) {
+    return result.status().WithContext("no --vocab-dir given, looked beside the checkpoint");
+  }
+  return result;
+}
+
 }  // namespace reco::onnx_export

@@ -51,4 +51,10 @@ StatusOr<ModelFolderResult> WriteModelFolder(const nn::RankerModel& model, const
                                              const ManifestExtras& extras, const std::string& model_dir,
                                              int64_t version = 0, const RankerExportOptions& options = {});
 
+// `reco export` for a ranker checkpoint (nn::SaveRanker file): LoadRanker + ManifestExtrasFromMetricsFile (when
+// `metrics_json` is not empty) + WriteModelFolder. An empty `vocab_dir` means the checkpoint's own directory.
+StatusOr<ModelFolderResult> ExportRankerCheckpoint(const std::string& checkpoint, const std::string& vocab_dir,
+                                                   const std::string& metrics_json, const std::string& model_dir,
+                                                   int64_t version = 0, const RankerExportOptions& options = {});
+
 }  // namespace reco::onnx_export

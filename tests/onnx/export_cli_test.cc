@@ -3,7 +3,11 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <filesystem>
+
 #include "cli/cli_runner.h"
+#include "data/vocab_id.h"
+#include "nn/ranker.h"
 #include "nn/simple_nn.h"
 #include "nn/small_cnn.h"
 #include "onnx/graph_builder.h"
@@ -65,6 +69,69 @@ TEST_F(ExportCliTest, UnwritableOutput) {
 
 TEST_F(ExportCliTest, MissingOut) {
   ExpectCleanFailure("export --checkpoint " + dir_.file("mlp.pt"), "--out", 2);
+}
+
+// Rankers: the checkpoint's format tag routes to the model-folder export.
+class RankerExportCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    nn::RankerConfig c;
+    c.num_items = 30;
+    c.num_cates = 6;
+    c.emb_dim = 4;
+    c.max_history = 5;
+    auto model = nn::MakeRanker(c);
+    ASSERT_TRUE(model.ok());
+    ASSERT_TRUE(nn::SaveRanker(**model, dir_.file("best.pt")).ok());
+    std::filesystem::create_directories(dir_.file("samples"));
+    for (auto [name, size] : {std::pair{"item", 30}, {"cate", 6}, {"user", 4}}) {
+      std::vector<uint64_t> ids;
+      std::vector<int64_t> counts;
+      for (int i = 0; i + 2 < size; ++i) ids.push_back(100 + i), counts.push_back(size - i);
+      auto vocab = data::IdVocab::Build(ids, counts, 1, name);
+      ASSERT_TRUE(vocab.Save(dir_.file("samples/" + std::string(name) + "_vocab.txt")).ok());
+    }
+    WriteBytes(dir_.file("metrics.json"), {'{', '"', 't', 'e', 's', 't', '"', ':', '{', '}', '}'});
+  }
+  TempDir dir_;
+};
+
+TEST_F(RankerExportCliTest, WritesVersionedFolders) {
+  const std::string base = "export --checkpoint " + dir_.file("best.pt") + " --vocab-dir " + dir_.file("samples") +
+                           " --out " + dir_.file("models/din");
+  CommandResult r = RunBinary("reco", base + " --metrics-json " + dir_.file("metrics.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("version 1"), std::string::npos) << r.out;
+  for (const char* f : {"model.onnx", "manifest.json", "item_vocab.txt", "cate_vocab.txt", "user_vocab.txt"}) {
+    EXPECT_TRUE(std::filesystem::exists(dir_.file(std::string("models/din/1/") + f))) << f;
+  }
+  auto model = onnx_export::ReadModel(dir_.file("models/din/1/model.onnx"));
+  ASSERT_TRUE(model.ok());
+  EXPECT_TRUE(onnx_export::ValidateModel(*model).ok());
+  r = RunBinary("reco", base + " --version 5");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(dir_.file("models/din/5/model.onnx")));
+  r = RunBinary("reco", base + " --version 5");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("exists"), std::string::npos) << r.err;
+}
+
+TEST_F(RankerExportCliTest, MissingVocabularyNamesTheFile) {
+  std::filesystem::remove(dir_.file("samples/item_vocab.txt"));
+  CommandResult r = RunBinary("reco", "export --checkpoint " + dir_.file("best.pt") + " --vocab-dir " +
+                                          dir_.file("samples") + " --out " + dir_.file("models/din"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("item_vocab.txt"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("models/din/1")));
+}
+
+TEST_F(RankerExportCliTest, RankerFlagsOnAClassifierAreRefused) {
+  nn::SimpleNN mlp;
+  ASSERT_TRUE(train::SaveCheckpoint(dir_.file("mlp.pt"), *mlp, nullptr, {.kind = "mlp"}).ok());
+  CommandResult r = RunBinary("reco", "export --checkpoint " + dir_.file("mlp.pt") + " --vocab-dir " +
+                                          dir_.file("samples") + " --out " + dir_.file("x.onnx"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("not"), std::string::npos) << r.err;
 }
 
 }  // namespace
