@@ -78,7 +78,7 @@ TEST_P(PythonModelsTest, EngineMatchesTorch) {
   EXPECT_GT(sets, 0) << "no test_data_set_* in " << dir;
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, PythonModelsTest, ::testing::Values("mlp", "cnn", "seed", "din"),
+INSTANTIATE_TEST_SUITE_P(Models, PythonModelsTest, ::testing::Values("mlp", "cnn", "seed", "din", "ranker_din"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace
