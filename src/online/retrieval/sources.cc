@@ -9,7 +9,7 @@
 namespace reco::online {
 namespace {
 
-// Scratch buffers of one thread, reused across requests (clear() keeps capacity and hash buckets).
+// Scratch buffers of one thread, reused across requests (vectors keep their capacity, the index resets in O(1)).
 struct Scratch {
   std::vector<uint64_t> seen_items;
   std::vector<uint64_t> seen_categories;
