@@ -157,7 +157,7 @@ def write_ranker_folder(model_dir):
             f.write(f"# reco-vocab v1 name={name} size={size} min_count=1\n")
             for k in range(size - 2):
                 f.write(f"{first + k}\t{size - k}\n")
-    hist = lambda n, dt, m: {"name": n, "dtype": dt, "shape": ["hist_batch", RANKER_LEN], "meaning": m}
+    hist = lambda n, dt, m: {"name": n, "dtype": dt, "shape": ["hist_batch", "hist_len"], "meaning": m}
     manifest = {
         "format": "reco-ranker-v1", "model_kind": "din", "max_history": RANKER_LEN, "emb_dim": 8,
         "inputs": [hist("hist_item", "int64", "item index"), hist("hist_cate", "int64", "category index"),
@@ -166,7 +166,7 @@ def write_ranker_folder(model_dir):
                    {"name": "target_item", "dtype": "int64", "shape": ["batch"], "meaning": "candidate item index"},
                    {"name": "target_cate", "dtype": "int64", "shape": ["batch"], "meaning": "candidate category"}],
         "outputs": [{"name": "prob", "dtype": "float32", "shape": ["batch", 1]},
-                    {"name": "attention", "dtype": "float32", "shape": ["batch", RANKER_LEN]}],
+                    {"name": "attention", "dtype": "float32", "shape": ["batch", "hist_len"]}],
         "vocabularies": {"user": "user_vocab.txt", "item": "item_vocab.txt", "cate": "cate_vocab.txt"},
         "metrics": {}, "training": {"events": "random weights (tests/models/make_models.py)", "epochs": 0, "samples": 0},
         "created_at": "2026-11-29T00:00:00Z", "producer": "tests/models/make_models.py",
@@ -190,9 +190,11 @@ MODELS = {
                    f"DIN per docs/ranker_model.md, L={RANKER_LEN}, hist_* [H,L] with H = 1 or B, targets [B]"),
 }
 # Dynamic axis names where inputs do not all share the batch axis (history rows H vs targets B).
-AXES = {"ranker_din": {**{n: {0: "hist_batch"} for n in RANKER_INPUTS[:5]},
+# ranker_din's history axis is dynamic too (hist_len <= L, docs/ranker_model.md), so the online service can feed a
+# short history without L padding positions.
+AXES = {"ranker_din": {**{n: {0: "hist_batch", 1: "hist_len"} for n in RANKER_INPUTS[:5]},
                        "target_item": {0: "batch"}, "target_cate": {0: "batch"},
-                       "prob": {0: "batch"}, "attention": {0: "batch"}}}
+                       "prob": {0: "batch"}, "attention": {0: "batch", 1: "hist_len"}}}
 BATCHES = [1, 3, 64]  # test_data_set_0, _1, _2
 
 

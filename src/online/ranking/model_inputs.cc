@@ -33,14 +33,16 @@ Status CheckRankRequest(const RankRequest& r) {
 Status ModelInputs::Build(const RankerModel& model, std::span<const std::string> input_names,
                           const RankRequest& request, int history_rows) {
   RETURN_IF_ERROR(CheckRankRequest(request));
-  const int64_t L = model.manifest().max_history;
+  const int64_t max_history = model.manifest().max_history;
   const int64_t B = static_cast<int64_t>(request.target_item.size());
   const int64_t Bp = PaddedBatch(B);
   const int64_t H = history_rows == 1 ? 1 : Bp;
   const int64_t n = static_cast<int64_t>(request.hist_item.size());
+  history_length_ = std::min(n, max_history);
+  // L fed to the model: the manifest's, or with a dynamic history axis the real length rounded up to a bucket.
+  const int64_t L = model.dynamic_history() ? HistoryBucket(history_length_, max_history) : max_history;
   max_history_ = L;
   padded_batch_ = Bp;
-  history_length_ = std::min(n, L);
   history_offset_ = n - history_length_;
   const int64_t off = history_offset_, len = history_length_;
 

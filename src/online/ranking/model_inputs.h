@@ -22,6 +22,16 @@ namespace reco::online::ranking {
 inline constexpr int64_t kBatchQuantum = 32;
 inline int64_t PaddedBatch(int64_t b) { return b <= 0 ? kBatchQuantum : (b + kBatchQuantum - 1) / kBatchQuantum * kBatchQuantum; }
 
+// With a model whose history axis is dynamic ([H, n], n <= L), the history is fed at its real length rounded up to
+// 8, 16, 32 or L, so a shopper with 7 behaviours does not pay for L padding positions, while the engine still sees
+// few shapes (4 history buckets x the batch buckets stay within the engine's plan cache).
+inline int64_t HistoryBucket(int64_t length, int64_t max_history) {
+  for (int64_t b : {8, 16, 32}) {
+    if (length <= b && b < max_history) return b;
+  }
+  return max_history;
+}
+
 class ModelInputs {
  public:
   // Fills tensors() for `model` and `request`. `input_names` are the model's inputs in order (for a remote
@@ -34,6 +44,7 @@ class ModelInputs {
   // Index into the request's history of history position 0 (the history is its last L entries).
   int64_t history_offset() const { return history_offset_; }
   int64_t history_length() const { return history_length_; }
+  // The history length fed to the model (L, or its bucket when the model's history axis is dynamic).
   int64_t max_history() const { return max_history_; }
 
  private:

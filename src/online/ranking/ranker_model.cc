@@ -105,6 +105,9 @@ RankerModel::RankerModel(RankerManifest manifest, data::IdVocab items, data::IdV
       servable_(std::move(servable)) {
   if (servable_) {
     for (const serving::TensorInfo& out : servable_->outputs()) has_attention_ |= out.name == kAttention;
+    for (const serving::TensorInfo& in : servable_->inputs()) {
+      if (in.name == kHistItem) dynamic_history_ = !in.unknown_rank && in.shape.size() == 2 && in.shape[1] < 0;
+    }
   } else {
     has_attention_ = manifest_.model_kind == "din";
   }
@@ -157,16 +160,28 @@ StatusOr<std::shared_ptr<const RankerModel>> LoadRankerModel(const std::string& 
     for (const serving::TensorInfo& in : model->inputs()) names.push_back(in.name);
     std::vector<std::string> outputs = {std::string(kProb)};
     if (model->has_attention()) outputs.emplace_back(kAttention);
-    const std::vector<uint64_t> hist_ids = {0};
-    const std::vector<data::BehaviorType> hist_type = {data::BehaviorType::kPv};
-    const std::vector<int64_t> hist_time = {0};
+    const int64_t L = model->manifest().max_history;
+    const std::vector<uint64_t> hist_ids(static_cast<size_t>(L), 0);
+    const std::vector<data::BehaviorType> hist_type(static_cast<size_t>(L), data::BehaviorType::kPv);
+    const std::vector<int64_t> hist_time(static_cast<size_t>(L), 0);
     const std::vector<uint64_t> targets(static_cast<size_t>(PaddedBatch(options.warm_up_max_batch)), 0);
+    std::vector<int64_t> lengths = {L};
+    if (model->dynamic_history()) {
+      lengths.clear();
+      for (int64_t n = 1; n <= L; ++n) {
+        if (lengths.empty() || HistoryBucket(n, L) != HistoryBucket(lengths.back(), L)) lengths.push_back(n);
+      }
+    }
     ModelInputs inputs;
     std::vector<serving::NamedTensor> out;
-    for (int64_t b = kBatchQuantum; b <= PaddedBatch(options.warm_up_max_batch); b += kBatchQuantum) {
-      const std::span<const uint64_t> t(targets.data(), static_cast<size_t>(b));
-      RETURN_IF_ERROR(inputs.Build(*model, names, RankRequest{hist_ids, hist_ids, hist_type, hist_time, t, t, 0}));
-      RETURN_IF_ERROR(model->Run(inputs.tensors(), outputs, &out).WithContext(version_dir + ": warm-up"));
+    for (int64_t n : lengths) {
+      const auto h = [n](const auto& v) { return std::span(v.data(), static_cast<size_t>(n)); };
+      for (int64_t b = kBatchQuantum; b <= PaddedBatch(options.warm_up_max_batch); b += kBatchQuantum) {
+        const std::span<const uint64_t> t(targets.data(), static_cast<size_t>(b));
+        RETURN_IF_ERROR(inputs.Build(*model, names,
+                                     RankRequest{h(hist_ids), h(hist_ids), h(hist_type), h(hist_time), t, t, 0}));
+        RETURN_IF_ERROR(model->Run(inputs.tensors(), outputs, &out).WithContext(version_dir + ": warm-up"));
+      }
     }
   }
   return model;

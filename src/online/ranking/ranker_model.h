@@ -60,6 +60,8 @@ class RankerModel final : public serving::Servable {
   const data::IdVocab& cates() const { return cates_; }
   bool has_engine() const { return servable_ != nullptr; }
   bool has_attention() const { return has_attention_; }
+  // True if the model's hist_* inputs have a dynamic second axis: the history may be fed at its real length.
+  bool dynamic_history() const { return dynamic_history_; }
 
  private:
   RankerManifest manifest_;
@@ -67,6 +69,7 @@ class RankerModel final : public serving::Servable {
   data::IdVocab cates_;
   std::shared_ptr<const serving::Servable> servable_;  // null when vocab_only
   bool has_attention_ = false;
+  bool dynamic_history_ = false;
   std::vector<serving::TensorInfo> no_infos_;
 };
 

@@ -85,8 +85,10 @@ TEST(RankerModel, BroadcastHistoryEqualsOneHistoryPerRow) {
   ModelInputs broadcast, per_row;
   ASSERT_TRUE(broadcast.Build(**model, names, request, 1).ok());
   ASSERT_TRUE(per_row.Build(**model, names, request, 0).ok());
-  EXPECT_EQ(broadcast.tensors()[0].tensor.shape, (std::vector<int64_t>{1, 50}));
-  EXPECT_EQ(per_row.tensors()[0].tensor.shape, (std::vector<int64_t>{64, 50}));
+  // The fixture's history axis is dynamic: 30 behaviours are fed as a bucket of 32, not L = 50.
+  ASSERT_TRUE((*model)->dynamic_history());
+  EXPECT_EQ(broadcast.tensors()[0].tensor.shape, (std::vector<int64_t>{1, 32}));
+  EXPECT_EQ(per_row.tensors()[0].tensor.shape, (std::vector<int64_t>{64, 32}));
   std::vector<serving::NamedTensor> a, b;
   ASSERT_TRUE((*model)->Run(broadcast.tensors(), outputs, &a).ok());
   ASSERT_TRUE((*model)->Run(per_row.tensors(), outputs, &b).ok());
@@ -96,8 +98,28 @@ TEST(RankerModel, BroadcastHistoryEqualsOneHistoryPerRow) {
     const float* y = b[i].tensor.data<float>();
     for (int64_t j = 0; j < a[i].tensor.num_elements(); ++j) ASSERT_NEAR(x[j], y[j], 1e-6) << outputs[i] << " " << j;
   }
-  // Attention is zero on padding (positions 30..49).
-  for (int64_t j = 30; j < 50; ++j) EXPECT_EQ(a[1].tensor.data<float>()[j], 0.0f);
+  // Attention is zero on padding (positions 30, 31).
+  for (int64_t j = 30; j < 32; ++j) EXPECT_EQ(a[1].tensor.data<float>()[j], 0.0f);
+
+  // Fed at the full L = 50 (zero padding appended), the model gives the same scores and attention: trimming the
+  // history to its bucket changes nothing but the cost.
+  std::vector<serving::NamedTensor> full = broadcast.tensors();
+  for (serving::NamedTensor& t : full) {
+    if (t.tensor.shape.size() != 2) continue;
+    const size_t elem = serving::DataTypeSize(t.tensor.dtype);
+    std::vector<std::byte> bytes(50 * elem, std::byte{0});
+    std::copy(t.tensor.bytes.begin(), t.tensor.bytes.end(), bytes.begin());
+    t.tensor.shape = {1, 50};
+    t.tensor.bytes = std::move(bytes);
+  }
+  std::vector<serving::NamedTensor> c;
+  ASSERT_TRUE((*model)->Run(full, outputs, &c).ok());
+  for (int64_t b = 0; b < 40; ++b) {
+    ASSERT_NEAR(c[0].tensor.data<float>()[b], a[0].tensor.data<float>()[b], 1e-6) << b;
+    for (int64_t j = 0; j < 30; ++j) {
+      ASSERT_NEAR(c[1].tensor.data<float>()[b * 50 + j], a[1].tensor.data<float>()[b * 32 + j], 1e-6) << b << "," << j;
+    }
+  }
 }
 
 class InProcessRankerTest : public ::testing::Test {
@@ -148,6 +170,15 @@ TEST_F(InProcessRankerTest, ScoresEveryCandidateWithReasonsFromTheLastLBehaviour
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(ranker_->Rank(MakeRequest(h, items, cates, 9000), &result).ok());
   std::printf("[ranking] %zu candidates, history %zu (L=50): %.2f ms per Rank (warm, one thread)\n", items.size(),
               h.item.size(), std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / 20);
+
+  History short_history;
+  for (int j = 0; j < 7; ++j) short_history.Add(kFirstItem + j, 1 + j % 5, data::BehaviorType::kPv, 100 * j);
+  ASSERT_TRUE(ranker_->Rank(MakeRequest(short_history, items, cates, 9000), &result).ok());  // plan for bucket 8
+  const auto t1 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(ranker_->Rank(MakeRequest(short_history, items, cates, 9000), &result).ok());
+  std::printf("[ranking] %zu candidates, history 7 (fed as 8): %.2f ms per Rank (warm, one thread)\n", items.size(),
+              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count() / 20);
+  ASSERT_TRUE(ranker_->Rank(MakeRequest(h, items, cates, 9000), &result).ok());
 
   // The same candidate scores the same in any batch (padding rows do not leak).
   RankResult one;
