@@ -171,7 +171,7 @@ RunFn SetupEval(CLI::App& sub) {
   struct Args {
     std::string model, events, metrics_json, splits = "all";
     int threads = 0, negatives = 1;
-    uint64_t seed = 1;
+    uint64_t seed = 42;  // train-ranker's default: the same log then gets the same negatives as in training
     bool taobao_window = false;
   };
   auto a = std::make_shared<Args>();
@@ -181,7 +181,8 @@ RunFn SetupEval(CLI::App& sub) {
       ->check(CLI::IsMember({"all", "test"}))->capture_default_str();
   sub.add_option("--negatives", a->negatives, "popularity negatives per positive")->check(CLI::Range(1, 1000))
       ->capture_default_str();
-  sub.add_option("--seed", a->seed, "negative sampling seed")->capture_default_str();
+  sub.add_option("--seed", a->seed, "negative sampling seed (train-ranker's --seed reproduces its samples)")
+      ->capture_default_str();
   sub.add_option("--threads", a->threads, "LibTorch threads (0 = measured default)")->check(CLI::Range(0, 1024));
   sub.add_flag("--taobao-window", a->taobao_window, "drop rows outside the public dataset's 9-day window");
   sub.add_option("--metrics-json", a->metrics_json, "write metrics as JSON to this file ('-' = stdout)");

@@ -3,6 +3,7 @@
 // longer than L, a run folder with a missing vocabulary.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -35,6 +36,12 @@ class RankerCli : public ::testing::Test {
 };
 testutil::TempDir* RankerCli::dir_ = nullptr;
 
+// The number after "key": in a flat JSON object (NaN if absent).
+double Number(const std::string& json, const std::string& key) {
+  const size_t p = json.find("\"" + key + "\": ");
+  return p == std::string::npos ? std::nan("") : std::stod(json.substr(p + key.size() + 4));
+}
+
 TEST_F(RankerCli, TrainsEvaluatesAndReusesSamples) {
   const std::string run = dir_->file("run");
   const std::string train = "train-ranker --events " + dir_->file("events.csv") + " --out " + run + kSmall +
@@ -60,9 +67,14 @@ TEST_F(RankerCli, TrainsEvaluatesAndReusesSamples) {
   ASSERT_EQ(ev.exit_code, 0) << ev.err;
   EXPECT_NE(ev.out.find("\"gauc\""), std::string::npos) << ev.out;
   EXPECT_NE(ev.out.find("\"unknown_items\": 0"), std::string::npos) << ev.out;
+  // The base run (the last one) evaluated on its own log's test split reproduces its training-time test metrics.
+  const std::string base_json = testutil::Slurp(dir_->file("m.json"));
   auto ckpt = RunBinary("reco", "eval-ranker --model " + run + "/best.pt --events " + dir_->file("events.csv") +
-                                    " --splits test");
-  EXPECT_EQ(ckpt.exit_code, 0) << ckpt.err;
+                                    " --splits test --metrics-json " + dir_->file("e.json"));
+  ASSERT_EQ(ckpt.exit_code, 0) << ckpt.err;
+  const std::string eval_json = testutil::Slurp(dir_->file("e.json"));
+  EXPECT_NEAR(Number(eval_json, "auc"), Number(base_json, "test_auc"), 1e-9) << eval_json << base_json;
+  EXPECT_NEAR(Number(eval_json, "gauc"), Number(base_json, "test_gauc"), 1e-9);
 
   fs::remove(run + "/cate_vocab.txt");
   auto missing = RunBinary("reco", "eval-ranker --model " + run + " --events " + dir_->file("events.csv"));
