@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "nn/dice_fused.h"
+
 namespace reco::nn {
 
 DiceImpl::DiceImpl(int64_t features, double eps, double momentum)
@@ -13,6 +15,18 @@ DiceImpl::DiceImpl(int64_t features, double eps, double momentum)
       momentum_(momentum) {}
 
 torch::Tensor DiceImpl::forward(const torch::Tensor& x, const torch::Tensor& mask) {
+  if (is_training() && fused_ && x.scalar_type() == torch::kFloat && x.device().is_cpu() && x.size(-1) == features_ &&
+      x.numel() > 0) {
+    const std::vector<int64_t> lead(x.sizes().begin(), x.sizes().end() - 1);
+    torch::Tensor w;
+    if (mask.defined()) w = mask.to(torch::kFloat).expand(lead).reshape({-1}).contiguous();
+    return FusedDiceTrain(x.reshape({-1, features_}), w, alpha, eps_, running_mean, running_var, momentum_)
+        .view(x.sizes());
+  }
+  return Reference(x, mask);
+}
+
+torch::Tensor DiceImpl::Reference(const torch::Tensor& x, const torch::Tensor& mask) {
   torch::Tensor normed;
   if (is_training()) {
     const torch::Tensor flat = x.reshape({-1, features_});

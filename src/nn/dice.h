@@ -7,6 +7,7 @@
 // the running averages are updated with `momentum` (running = (1 − m)·running + m·batch). In eval mode the running
 // averages are used: the activation is then a fixed per-feature function, which is what the ONNX export freezes
 // into constants (scale = 1/sqrt(running_var + eps), shift = −running_mean·scale). α is learnable, initialised to 0.
+// Training runs the fused kernel of dice_fused.h (same math, ~3 passes forward and 2 backward).
 // Thread-safety: a torch Module; eval-mode forward is read-only, train-mode forward mutates the running buffers.
 #pragma once
 
@@ -23,6 +24,11 @@ class DiceImpl : public torch::nn::Module {
   // x: [..., F]. mask (optional, training only): float 0/1 broadcastable to x.shape[:-1]; statistics are taken
   // over the positions where it is 1 (all positions when undefined). Eval mode ignores the mask.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask = {});
+  // The same with plain LibTorch ops (what forward runs for non-float/non-CPU input, and the tests' reference for
+  // the fused training path of dice_fused.h).
+  torch::Tensor Reference(const torch::Tensor& x, const torch::Tensor& mask = {});
+  // Training forward/backward through FusedDiceTrain (default) or the reference ops.
+  void set_fused(bool fused) { fused_ = fused; }
 
   // Eval-mode affine form of the normalisation: p = sigmoid(x·scale + shift). Both [F].
   torch::Tensor FrozenScale() const;
@@ -37,6 +43,7 @@ class DiceImpl : public torch::nn::Module {
  private:
   int64_t features_;
   double eps_, momentum_;
+  bool fused_ = true;
 };
 TORCH_MODULE(Dice);
 

@@ -39,17 +39,24 @@ torch::Tensor DinRanker::AttentionProductWeight() const {
 RankerOutput DinRanker::Forward(const RankerBatch& b) {
   const int64_t batch = b.target_item.size(0);
   const int64_t hist_batch = b.hist_item.size(0);
-  TORCH_CHECK(hist_batch == 1 || hist_batch == batch, "din: history batch ", hist_batch, " must be 1 or ", batch);
+  TORCH_CHECK(hist_batch > 0 && batch % hist_batch == 0, "din: history batch ", hist_batch, " must divide ", batch);
+  // Rows are grouped by history: row r uses history r / group (group = 1: one history per row; = B: broadcast).
+  const int64_t group = batch / hist_batch, len = b.hist_mask.size(1);
   const torch::Tensor h = emb->History(b);                                   // [H, L, E]
   const torch::Tensor t = emb->Target(b);                                    // [B, E]
   const torch::Tensor hist_ext = torch::cat({h, emb->TypeRecency(b)}, -1);   // [H, L, E + Dt + Dr]
-  const torch::Tensor mask = b.hist_mask.expand({batch, b.hist_mask.size(1)});  // [B, L] (a view when H = 1)
+  const torch::Tensor mask =                                                 // [B, L]
+      group == 1 ? b.hist_mask : b.hist_mask.unsqueeze(1).expand({hist_batch, group, len}).reshape({batch, len});
 
-  // First attention layer, factored: per-history term + per-candidate term + interaction term.
-  const torch::Tensor hist_term = torch::matmul(hist_ext, AttentionHistoryWeight().t());               // [H, L, A]
+  // First attention layer, factored: per-history term + per-candidate term + interaction term, computed as
+  // [H, G, L, A] (= [B, L, A]) so the history-side work is done once per history.
+  const int64_t e = h.size(2);
+  const torch::Tensor hist_term = torch::matmul(hist_ext, AttentionHistoryWeight().t()).unsqueeze(1);  // [H,1,L,A]
   const torch::Tensor tgt_term = torch::addmm(att_fc[0]->bias, t, AttentionTargetWeight().t());         // [B, A]
-  torch::Tensor z = torch::matmul(h * t.unsqueeze(1), AttentionProductWeight().t());                    // [B, L, A]
-  z = (z + hist_term) + tgt_term.unsqueeze(1);
+  const torch::Tensor prod = h.unsqueeze(1) * t.view({hist_batch, group, 1, e});                        // [H,G,L,E]
+  torch::Tensor z = torch::matmul(prod, AttentionProductWeight().t());                                  // [H,G,L,A]
+  z = (z + hist_term) + tgt_term.view({hist_batch, group, 1, -1});
+  z = z.view({batch, len, -1});
   z = att_dice[0]->forward(z, mask);
   for (size_t i = 1; i < att_fc.size(); ++i) z = att_dice[i]->forward(att_fc[i]->forward(z), mask);
   const torch::Tensor score = att_out->forward(z).squeeze(-1);  // [B, L]
@@ -60,7 +67,7 @@ RankerOutput DinRanker::Forward(const RankerBatch& b) {
   } else {
     weight = score * mask;
   }
-  const torch::Tensor pooled = torch::matmul(weight.unsqueeze(1), h).squeeze(1);  // [B, E]
+  const torch::Tensor pooled = torch::matmul(weight.view({hist_batch, group, len}), h).view({batch, e});  // [B, E]
   RankerOutput out;
   out.logit = mlp->forward(torch::cat({pooled, t, pooled * t}, -1));
   out.attention = weight;

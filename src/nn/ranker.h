@@ -48,7 +48,7 @@ struct RankerConfig {
   bool sparse_embeddings = false;   // item/cate embeddings produce sparse gradients (for sparse optimizers)
 };
 
-struct RankerBatch {  // CPU tensors; H = B or 1 (broadcast history)
+struct RankerBatch {  // CPU tensors; H divides B (H = B, H = 1, or grouped rows: see above)
   torch::Tensor hist_item, hist_cate, hist_type, hist_recency;  // int64 [H, L]
   torch::Tensor hist_mask;                                      // float [H, L]
   torch::Tensor target_item, target_cate;                       // int64 [B]

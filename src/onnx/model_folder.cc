@@ -144,6 +144,7 @@ StatusOr<std::string> ManifestJson(const nn::RankerModel& model, const RankerExp
   rapidjson::StringBuffer buf;
   rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
   w.SetIndent(' ', 2);
+  w.SetFormatOptions(rapidjson::kFormatSingleLineArray);
   doc.Accept(w);
   return std::string(buf.GetString()) + "\n";
 }
@@ -192,19 +193,36 @@ StatusOr<ManifestExtras> ManifestExtrasFromMetricsFile(const std::string& path) 
     return std::string(buf.GetString());
   };
   ManifestExtras extras;
-  rapidjson::Document metrics(rapidjson::kObjectType);
+  rapidjson::Document metrics(rapidjson::kObjectType), training(rapidjson::kObjectType);
   auto& a = metrics.GetAllocator();
-  for (const auto& [from, to] : {std::pair{"validation", "validation"}, std::pair{"best_validation", "validation"},
-                                 std::pair{"test", "test"}}) {
-    auto it = d.FindMember(from);
-    if (it == d.MemberEnd() || metrics.HasMember(to)) continue;
+  auto& ta = training.GetAllocator();
+  auto member = [&a](rapidjson::Document& obj, const char* key) -> Value& {
+    if (!obj.HasMember(key)) obj.AddMember(Value(rapidjson::StringRef(key)), Value(rapidjson::kObjectType), a);
+    return obj[key];
+  };
+  for (auto it = d.MemberBegin(); it != d.MemberEnd(); ++it) {
+    const std::string key = it->name.GetString();
     Value v;
-    v.CopyFrom(it->value, a);
-    metrics.AddMember(Value(rapidjson::StringRef(to)), v, a);
+    if (key == "validation" || key == "best_validation" || key == "test") {
+      // Nested form: {"validation": {...}, "test": {...}}.
+      const char* to = key == "test" ? "test" : "validation";
+      if (!metrics.HasMember(to)) metrics.AddMember(Value(rapidjson::StringRef(to)), v.CopyFrom(it->value, a), a);
+    } else if (key.rfind("valid_", 0) == 0 || key.rfind("test_", 0) == 0) {
+      // Flat form of `reco train-ranker --metrics-json`: valid_auc, test_gauc, ...
+      const bool test = key[0] == 't';
+      const std::string name = key.substr(test ? 5 : 6);
+      member(metrics, test ? "test" : "validation").AddMember(Value(name.c_str(), a), v.CopyFrom(it->value, a), a);
+    } else if (key == "training" && it->value.IsObject()) {
+      for (auto t = it->value.MemberBegin(); t != it->value.MemberEnd(); ++t) {
+        training.AddMember(Value(t->name, ta), Value(t->value, ta), ta);
+      }
+    } else if (key == "events" || key == "epochs" || key == "best_epoch" || key == "train_samples" ||
+               key == "batch_size" || key == "lr" || key == "optimizer" || key == "negatives" ||
+               key == "examples_per_second" || key == "threads") {
+      training.AddMember(Value(key == "train_samples" ? "samples" : key.c_str(), ta), Value(it->value, ta), ta);
+    }
   }
-  if (auto it = d.FindMember("training"); it != d.MemberEnd() && it->value.IsObject()) {
-    extras.training_json = serialize(it->value);
-  }
+  if (!training.ObjectEmpty()) extras.training_json = serialize(training);
   extras.metrics_json = metrics.ObjectEmpty() ? text : serialize(metrics);
   return extras;
 }
@@ -267,11 +285,17 @@ StatusOr<ModelFolderResult> ExportRankerCheckpoint(const std::string& checkpoint
                                                    const std::string& metrics_json, const std::string& model_dir,
                                                    int64_t version, const RankerExportOptions& options) {
   ASSIGN_OR_RETURN(std::shared_ptr<nn::RankerModel> model, nn::LoadRanker(checkpoint));
-  ManifestExtras extras;
-  if (!metrics_json.empty()) {
-    ASSIGN_OR_RETURN(extras, ManifestExtrasFromMetricsFile(metrics_json));
+  const std::string run_dir = fs::path(checkpoint).parent_path().string();
+  std::string metrics_file = metrics_json;
+  std::error_code ec;
+  if (metrics_file.empty() && fs::is_regular_file(fs::path(run_dir) / kRunMetricsFile, ec)) {
+    metrics_file = (fs::path(run_dir) / kRunMetricsFile).string();
   }
-  const std::string vocabs = vocab_dir.empty() ? fs::path(checkpoint).parent_path().string() : vocab_dir;
+  ManifestExtras extras;
+  if (!metrics_file.empty()) {
+    ASSIGN_OR_RETURN(extras, ManifestExtrasFromMetricsFile(metrics_file));
+  }
+  const std::string vocabs = vocab_dir.empty() ? run_dir : vocab_dir;
   StatusOr<ModelFolderResult> result =
       WriteModelFolder(*model, vocabs.empty() ? "." : vocabs, extras, model_dir, version, options);
   if (!result.ok() && vocab_dir.empty() && result.status().code() == StatusCode::kNotFound) {

@@ -32,9 +32,11 @@ struct ManifestExtras {
   std::string training_json;  // JSON object text embedded as "training" (empty: omitted)
 };
 
-// Reads a metrics JSON file (what `reco train-ranker --metrics-json` writes). Members "validation"/"test" (and
-// "best_validation" as validation) become the manifest's metrics, "training" its training block; a file with
-// none of those is embedded whole as metrics. NotFound / InvalidArgument naming the file.
+// Reads a metrics JSON file. Two forms: the flat one `reco train-ranker --metrics-json` / run.json writes
+// (valid_auc, valid_gauc, ..., test_auc, ... -> metrics.validation.auc, metrics.test.auc, ...; events, epochs,
+// train_samples (-> samples), batch_size, lr, ... -> training) and a nested one ("validation" or
+// "best_validation", "test", "training" objects). A file with none of those is embedded whole as metrics.
+// NotFound / InvalidArgument naming the file.
 StatusOr<ManifestExtras> ManifestExtrasFromMetricsFile(const std::string& path);
 
 struct ModelFolderResult {
@@ -51,8 +53,12 @@ StatusOr<ModelFolderResult> WriteModelFolder(const nn::RankerModel& model, const
                                              const ManifestExtras& extras, const std::string& model_dir,
                                              int64_t version = 0, const RankerExportOptions& options = {});
 
-// `reco export` for a ranker checkpoint (nn::SaveRanker file): LoadRanker + ManifestExtrasFromMetricsFile (when
-// `metrics_json` is not empty) + WriteModelFolder. An empty `vocab_dir` means the checkpoint's own directory.
+// The run summary `reco train-ranker` writes beside best.pt (embedded when no metrics file is named).
+inline constexpr const char* kRunMetricsFile = "run.json";
+
+// `reco export` for a ranker checkpoint (nn::SaveRanker file): LoadRanker + ManifestExtrasFromMetricsFile +
+// WriteModelFolder. An empty `vocab_dir` means the checkpoint's own directory (train-ranker copies the
+// vocabularies there); an empty `metrics_json` means <checkpoint dir>/run.json when it exists.
 StatusOr<ModelFolderResult> ExportRankerCheckpoint(const std::string& checkpoint, const std::string& vocab_dir,
                                                    const std::string& metrics_json, const std::string& model_dir,
                                                    int64_t version = 0, const RankerExportOptions& options = {});

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <chrono>
+#include <ctime>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -15,6 +18,7 @@ namespace reco::nn {
 namespace {
 
 constexpr int64_t kItems = 50, kCates = 9, kL = 7;
+constexpr bool kGroupedHistories = true;
 
 RankerConfig Config(const std::string& kind) {
   RankerConfig c;
@@ -115,6 +119,28 @@ TEST(RankerTest, BroadcastHistoryEqualsRepeatedHistory) {
   }
 }
 
+// H dividing B: rows grouped by history (a sample's positive and negatives) equal the repeated histories.
+TEST(RankerTest, GroupedHistoriesEqualRepeatedHistories) {
+  for (const std::string kind : {"din", "base"}) {
+    auto model = Make(Config(kind));
+    TrainSteps(*model, 2);
+    RankerBatch grouped = RandomBatch(4, 12, 9), repeated = grouped;
+    for (torch::Tensor* t : {&repeated.hist_item, &repeated.hist_cate, &repeated.hist_type, &repeated.hist_recency,
+                             &repeated.hist_mask}) {
+      *t = t->repeat_interleave(3, 0);
+    }
+    torch::NoGradGuard no_grad;
+    for (bool training : {false, true}) {
+      model->train(training);
+      RankerOutput a = model->Forward(grouped), b = model->Forward(repeated);
+      ExpectClose(a.logit, b.logit, 1e-5, kind + (training ? " train" : " eval"));
+      if (kind == "din") ExpectClose(a.attention, b.attention, 1e-5, "attention");
+    }
+    RankerBatch bad = RandomBatch(5, 12, 9);
+    EXPECT_THROW(model->Forward(bad), c10::Error);
+  }
+}
+
 TEST(RankerTest, PaddingEntriesHaveNoInfluence) {
   for (const std::string kind : {"din", "base"}) {
     auto model = Make(Config(kind));
@@ -198,6 +224,40 @@ TEST(RankerTest, DiceUsesBatchStatisticsInTrainingAndRunningAveragesInEval) {
   got = dice(x);
   ExpectClose(got, reference(x, dice->running_mean, dice->running_var), 1e-5, "eval, running statistics");
   ExpectClose(dice(x.narrow(0, 5, 1)), got.narrow(0, 5, 1), 1e-6, "eval row independent of the batch");
+}
+
+// The fused training kernel (dice_fused.h) against the plain-op reference: outputs, gradients, running stats.
+TEST(RankerTest, FusedDiceMatchesReferenceForwardAndBackward) {
+  torch::manual_seed(21);
+  struct Case {
+    std::vector<int64_t> shape;
+    torch::Tensor mask;
+  };
+  std::vector<Case> cases = {{{300, 7}, {}},
+                             {{300, 7}, (torch::rand({300}) < 0.7).to(torch::kFloat)},
+                             {{6, 45, 5}, (torch::rand({1, 45}) < 0.5).to(torch::kFloat)},  // broadcast history mask
+                             {{4, 3, 5}, torch::zeros({4, 3})}};                               // all padding
+  for (size_t i = 0; i < cases.size(); ++i) {
+    Dice fused(cases[i].shape.back(), 1e-8, 0.1), ref(cases[i].shape.back(), 1e-8, 0.1);
+    {
+      torch::NoGradGuard no_grad;
+      fused->alpha.uniform_(-0.5, 0.5);
+      ref->alpha.copy_(fused->alpha);
+    }
+    ref->set_fused(false);
+    const torch::Tensor x0 = torch::randn(cases[i].shape) * 3 + 0.5;
+    const torch::Tensor g = torch::randn(cases[i].shape);
+    torch::Tensor x1 = x0.clone().requires_grad_(true), x2 = x0.clone().requires_grad_(true);
+    torch::Tensor y1 = fused(x1, cases[i].mask), y2 = ref(x2, cases[i].mask);
+    (y1 * g).sum().backward();
+    (y2 * g).sum().backward();
+    const std::string what = "case " + std::to_string(i);
+    ExpectClose(y1, y2, 1e-5, what + " forward");
+    ExpectClose(x1.grad(), x2.grad(), 1e-4, what + " dx");
+    ExpectClose(fused->alpha.grad(), ref->alpha.grad(), 1e-3, what + " dalpha");
+    ExpectClose(fused->running_mean, ref->running_mean, 1e-5, what + " running mean");
+    ExpectClose(fused->running_var, ref->running_var, 1e-4, what + " running var");
+  }
 }
 
 TEST(RankerTest, GradientsReachEmbeddingsButNotThePaddingRow) {
@@ -312,6 +372,58 @@ TEST(RankerTest, BadConfigsAreInvalidArgument) {
   auto round = RankerConfigFromJson(RankerConfigToJson(Config("din")));
   ASSERT_TRUE(round.ok()) << round.status().ToString();
   EXPECT_EQ(round->attention_hidden, (std::vector<int64_t>{12, 5}));
+}
+
+}  // namespace
+}  // namespace reco::nn
+
+namespace reco::nn {
+namespace {
+
+// Speed report (not a pass/fail check): forward + backward of the default-size DIN, rows sharing histories or not.
+// Run with --gtest_also_run_disabled_tests --gtest_filter='*Speed*'.
+TEST(RankerSpeed, DISABLED_DinForwardBackward) {
+  RankerConfig c;
+  c.num_items = 50000;
+  c.num_cates = 500;
+  auto model = *MakeRanker(c);
+  model->train();
+  torch::set_num_threads(1);
+  const int64_t rows = 512, L = 50;
+  for (int round = 0; round < 4; ++round) {
+  const bool fused = round % 2 == 0;
+  for (const auto& m : model->modules()) {
+    if (auto* d = dynamic_cast<DiceImpl*>(m.get())) d->set_fused(fused);
+  }
+  for (int64_t hist_rows : {rows, rows / 2, int64_t{1}}) {
+    if (hist_rows != 1 && hist_rows != rows && !kGroupedHistories) continue;
+    RankerBatch b;
+    b.hist_mask = torch::ones({hist_rows, L});
+    b.hist_item = torch::randint(2, c.num_items, {hist_rows, L}, torch::kLong);
+    b.hist_cate = torch::randint(2, c.num_cates, {hist_rows, L}, torch::kLong);
+    b.hist_type = torch::randint(1, 5, {hist_rows, L}, torch::kLong);
+    b.hist_recency = torch::randint(1, 16, {hist_rows, L}, torch::kLong);
+    b.target_item = torch::randint(2, c.num_items, {rows}, torch::kLong);
+    b.target_cate = torch::randint(2, c.num_cates, {rows}, torch::kLong);
+    const torch::Tensor y = torch::rand({rows}).round();
+    for (bool backward : {false, true}) {
+      const int iters = 10;
+      auto start = std::chrono::steady_clock::now();
+      const std::clock_t cpu_start = std::clock();
+      for (int i = 0; i < iters; ++i) {
+        model->zero_grad();
+        torch::Tensor loss = torch::binary_cross_entropy_with_logits(model->Forward(b).logit, y);
+        if (backward) loss.backward();
+      }
+      const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+      const double cpu_ms = 1000.0 * static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
+      std::printf("din %s rows %lld, histories %lld, %s: %.2f ms/step wall, %.2f ms/step CPU, %.0f rows/CPU-s\n",
+                  fused ? "fused Dice" : "plain Dice", static_cast<long long>(rows), static_cast<long long>(hist_rows),
+                  backward ? "fwd+bwd" : "fwd",
+                  ms / iters, cpu_ms / iters, rows * iters / cpu_ms * 1000);
+    }
+  }
+  }
 }
 
 }  // namespace

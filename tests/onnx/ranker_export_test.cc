@@ -314,6 +314,24 @@ TEST_F(ModelFolderTest, MissingOrMismatchedVocabularyIsAnError) {
             StatusCode::kInvalidArgument);
 }
 
+TEST_F(ModelFolderTest, FlatRunMetricsAreRegrouped) {
+  const std::string path = (root_ / "run.json").string();
+  std::ofstream(path) << R"({"format": "reco-ranker-run-v1", "model_kind": "din", "events": "e.csv", "epochs": 3,
+      "train_samples": 900, "valid_auc": 0.71, "valid_gauc": null, "test_auc": 0.7, "epoch_valid_gauc": [0.5]})";
+  auto extras = ManifestExtrasFromMetricsFile(path);
+  ASSERT_TRUE(extras.ok()) << extras.status().ToString();
+  rapidjson::Document metrics, training;
+  metrics.Parse(extras->metrics_json.c_str());
+  training.Parse(extras->training_json.c_str());
+  ASSERT_TRUE(metrics.IsObject() && training.IsObject());
+  EXPECT_DOUBLE_EQ(metrics["validation"]["auc"].GetDouble(), 0.71);
+  EXPECT_TRUE(metrics["validation"]["gauc"].IsNull());
+  EXPECT_DOUBLE_EQ(metrics["test"]["auc"].GetDouble(), 0.7);
+  EXPECT_STREQ(training["events"].GetString(), "e.csv");
+  EXPECT_EQ(training["samples"].GetInt(), 900);
+  EXPECT_FALSE(training.HasMember("epoch_valid_gauc"));
+}
+
 TEST_F(ModelFolderTest, SeedMlpManifestNamesItsFeatures) {
   auto model = Make(Config("seed-mlp"));
   std::ofstream(vocab_dir_ / "user_features.tsv") << "# reco-features v1\n";
