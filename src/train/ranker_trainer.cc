@@ -1,5 +1,6 @@
 #include "train/ranker_trainer.h"
 
+#include <malloc.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -79,6 +80,10 @@ StatusOr<RankerTrainReport> TrainRanker(const RankerTrainConfig& c) {
   RETURN_IF_ERROR(ValidateConfig(c));
   try {
     RankerTrainReport report;
+    // Every step allocates and frees the same multi-MB activation tensors; glibc would hand them back to the
+    // kernel (mmap/trim) and page-fault them in again (~20% of a DIN step in perf). Keep freed memory instead.
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
     report.threads = c.threads > 0 ? c.threads : DefaultRankerThreads();
     SetTrainingThreads(report.threads);
     torch::manual_seed(c.seed);
