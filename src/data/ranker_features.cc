@@ -100,7 +100,8 @@ RankerFeatures ComputeRankerFeatures(const SampleFile& sf) {
   std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return total[a] > total[b]; });
   std::vector<float> rank(h.num_items, 1.0f);
   for (size_t r = 0; r < order.size(); ++r) {
-    if (total[order[r]] > 0) rank[order[r]] = static_cast<float>(static_cast<double>(r) / static_cast<double>(h.num_items));
+    if (total[order[r]] > 0)
+      rank[order[r]] = static_cast<float>(static_cast<double>(r) / static_cast<double>(h.num_items));
   }
   for (size_t i = 0; i < h.num_items; ++i) {
     float* row = f.item.values.data() + i * kRankerFeatureDim;
@@ -110,7 +111,9 @@ RankerFeatures ComputeRankerFeatures(const SampleFile& sf) {
     row[5] = total[i] > 0 ? static_cast<float>(static_cast<double>(cart_buy) / static_cast<double>(total[i])) : 0.0f;
     row[6] = rank[i];
     // Padding and OOV rows stay "unseen": their category indices (0, 1) must not lend them counts.
-    row[7] = i < static_cast<size_t>(IdVocab::kFirstIndex) ? 0.0f : Log1p(cate_events[static_cast<size_t>(sf.item_category(static_cast<int32_t>(i)))]);
+    row[7] = i < static_cast<size_t>(IdVocab::kFirstIndex)
+                 ? 0.0f
+                 : Log1p(cate_events[static_cast<size_t>(sf.item_category(static_cast<int32_t>(i)))]);
   }
   return f;
 }
@@ -147,17 +150,20 @@ StatusOr<FeatureTable> LoadFeatureTable(const std::string& path) {
   char name[64] = {}, cols[4096] = {};
   long long rows = 0, dim = 0;
   if (std::sscanf(line.c_str(), "# reco-features v1 name=%63s rows=%lld dim=%lld columns=%4095s", name, &rows, &dim,
-                  cols) != 4 || rows < 0 || dim < 1) {
+                  cols) != 4 ||
+      rows < 0 || dim < 1) {
     return bad(1, "bad header '" + line.substr(0, 120) + "'");
   }
   FeatureTable t;
   t.name = name;
   std::stringstream cs(cols);
   for (std::string c; std::getline(cs, c, ',');) t.columns.push_back(c);
-  if (t.dim() != dim) return bad(1, "header has dim=" + std::to_string(dim) + " but " + std::to_string(t.dim()) + " column names");
+  if (t.dim() != dim)
+    return bad(1, "header has dim=" + std::to_string(dim) + " but " + std::to_string(t.dim()) + " column names");
   t.values.reserve(static_cast<size_t>(rows * dim));
   for (int64_t r = 0; r < rows; ++r) {
-    if (!std::getline(in, line)) return bad(r + 2, "file ends after " + std::to_string(r) + " of " + std::to_string(rows) + " rows");
+    if (!std::getline(in, line))
+      return bad(r + 2, "file ends after " + std::to_string(r) + " of " + std::to_string(rows) + " rows");
     const char* p = line.data();
     const char* end = line.data() + line.size();
     for (int64_t c = 0; c < dim; ++c) {
@@ -167,13 +173,15 @@ StatusOr<FeatureTable> LoadFeatureTable(const std::string& path) {
       }
       float v = 0;
       const auto res = std::from_chars(p, end, v);
-      if (res.ec != std::errc() || !std::isfinite(v)) return bad(r + 2, "column " + std::to_string(c + 1) + " is not a finite number");
+      if (res.ec != std::errc() || !std::isfinite(v))
+        return bad(r + 2, "column " + std::to_string(c + 1) + " is not a finite number");
       t.values.push_back(v);
       p = res.ptr;
     }
     if (p != end) return bad(r + 2, "extra data after " + std::to_string(dim) + " values");
   }
-  if (std::getline(in, line) && !line.empty()) return bad(rows + 2, "more rows than the header's rows=" + std::to_string(rows));
+  if (std::getline(in, line) && !line.empty())
+    return bad(rows + 2, "more rows than the header's rows=" + std::to_string(rows));
   return t;
 }
 

@@ -1,7 +1,8 @@
 // LazyAdam: Adam for embedding tables with sparse gradients — only the rows looked up in the batch move.
 //
 // Semantics are exactly PyTorch's torch.optim.SparseAdam (1.13), so that the Python reference of
-// bench/ranker_vs_pytorch.sh runs the same optimizer: per table a step counter t (+1 per step with a gradient);
+// bench/ranker_vs_pytorch.sh runs the same optimizer: per table a step counter t (+1 per step with a
+// gradient);
 // duplicate row gradients are summed (SparseAdam coalesces); for each touched row
 //     m = β1·m + (1−β1)·g,  v = β2·v + (1−β2)·g²,  w −= lr·sqrt(1−β2^t)/(1−β1^t) · m / (sqrt(v) + eps)
 // and untouched rows keep w, m and v unchanged ("lazy": their moments do not decay). Note eps sits inside the

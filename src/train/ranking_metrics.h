@@ -2,7 +2,8 @@
 //
 // Definitions (labels: a row is positive iff label > 0.5):
 //   AUC  = P(score of a random positive > score of a random negative), a tie counting one half:
-//          (Σ over positive/negative pairs of [s⁺ > s⁻] + ½·[s⁺ = s⁻]) / (P·N). Computed by sorting, O(n log n).
+//          (Σ over positive/negative pairs of [s⁺ > s⁻] + ½·[s⁺ = s⁻]) / (P·N).
+//          Computed by sorting, O(n log n).
 //          Undefined (NaN) when there are no positives or no negatives, e.g. on empty input.
 //   GAUC = impression-weighted mean of per-user AUC over the users that have both classes:
 //          Σ_u n_u·AUC_u / Σ_u n_u, with n_u = number of rows (impressions) of user u. Users with a single class

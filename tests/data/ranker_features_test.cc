@@ -15,10 +15,15 @@ namespace {
 
 std::unique_ptr<SampleFile> Build(const std::string& csv, const SampleBuildOptions& o, const testutil::TempDir& dir) {
   EventColumns c;
-  EXPECT_TRUE(ParseBehaviorCsv(csv, "t", {}, [&c](const EventBatch& b) {
-    for (size_t i = 0; i < b.size(); ++i) c.Append(b.user[i], b.item[i], b.cate[i], static_cast<BehaviorType>(b.type[i]), b.ts[i]);
-    return Status::Ok();
-  }, nullptr).ok());
+  EXPECT_TRUE(ParseBehaviorCsv(
+                  csv, "t", {},
+                  [&c](const EventBatch& b) {
+                    for (size_t i = 0; i < b.size(); ++i)
+                      c.Append(b.user[i], b.item[i], b.cate[i], static_cast<BehaviorType>(b.type[i]), b.ts[i]);
+                    return Status::Ok();
+                  },
+                  nullptr)
+                  .ok());
   auto d = BuildSamples(std::move(c), o, nullptr);
   EXPECT_TRUE(d.ok()) << d.status().ToString();
   EXPECT_TRUE(WriteSampleFile(*d, dir.file("samples.bin")).ok());
@@ -66,9 +71,9 @@ TEST(RankerFeatures, HandComputedFromTrainingEventsOnly) {
   EXPECT_FLOAT_EQ(i11[6], 0.0f);              // most popular
   EXPECT_FLOAT_EQ(i11[7], std::log1p(4.0f));  // category 1 has 4 training events
   EXPECT_FLOAT_EQ(f.item.row(3)[6], 1.0f / 8);
-  EXPECT_FLOAT_EQ(f.item.row(4)[5], 1.0f);    // item 13: one buy
+  EXPECT_FLOAT_EQ(f.item.row(4)[5], 1.0f);  // item 13: one buy
   EXPECT_FLOAT_EQ(f.item.row(4)[6], 2.0f / 8);
-  const auto i14 = f.item.row(5);             // only a validation target: unseen in training
+  const auto i14 = f.item.row(5);  // only a validation target: unseen in training
   EXPECT_FLOAT_EQ(i14[0], 0.0f);
   EXPECT_FLOAT_EQ(i14[6], 1.0f);
   EXPECT_FLOAT_EQ(i14[7], std::log1p(1.0f));  // category 2: the buy of item 13
@@ -86,7 +91,7 @@ TEST(RankerFeatures, TimeSplitUsesEventsBeforeTrainEnd) {
   auto sf = Build(kCsv, o, dir);
   const RankerFeatures f = ComputeRankerFeatures(*sf);
   EXPECT_FLOAT_EQ(f.user.row(2)[0], std::log1p(2.0f));
-  EXPECT_FLOAT_EQ(f.user.row(2)[1], 0.0f);  // the cart is at t = 3
+  EXPECT_FLOAT_EQ(f.user.row(2)[1], 0.0f);              // the cart is at t = 3
   EXPECT_FLOAT_EQ(f.user.row(3)[2], std::log1p(1.0f));  // user 2's fav at t = 2
 }
 
@@ -116,10 +121,10 @@ TEST(RankerFeatures, BadFilesAreClearErrors) {
   };
   EXPECT_FALSE(write("").ok());
   EXPECT_FALSE(write("hello\n").ok());
-  EXPECT_FALSE(write("# reco-features v1 name=user rows=2 dim=2 columns=a,b\n1\t2\n").ok());    // short
-  EXPECT_FALSE(write("# reco-features v1 name=user rows=1 dim=2 columns=a,b\n1\tx\n").ok());    // not a number
+  EXPECT_FALSE(write("# reco-features v1 name=user rows=2 dim=2 columns=a,b\n1\t2\n").ok());     // short
+  EXPECT_FALSE(write("# reco-features v1 name=user rows=1 dim=2 columns=a,b\n1\tx\n").ok());     // not a number
   EXPECT_FALSE(write("# reco-features v1 name=user rows=1 dim=2 columns=a,b\n1\t2\t3\n").ok());  // extra
-  EXPECT_FALSE(write("# reco-features v1 name=user rows=1 dim=3 columns=a,b\n1\t2\n").ok());    // dim vs names
+  EXPECT_FALSE(write("# reco-features v1 name=user rows=1 dim=3 columns=a,b\n1\t2\n").ok());     // dim vs names
   auto bad = write("# reco-features v1 name=user rows=2 dim=2 columns=a,b\n1\t2\n3\tnan\n");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("f.tsv:3"), std::string::npos) << bad.status().message();
