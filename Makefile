@@ -2,7 +2,9 @@
 #   make deps     install missing Debian packages (idempotent, quiet when all are present)
 #   make build    configure and build everything; binaries in build/bin/
 #   make test     deps + build + every test (what CI runs via .ci/run)
-#   make demo     deps + build + the main job end to end on embedded defaults
+#   make demo     deps + build + the whole story: events -> DIN training -> ONNX model folder -> live recommender
+#                 (serves until Ctrl-C; `make demo DEMO_ONCE=1` exits after one recommendation)
+#   make demo-classifier  the Fashion-MNIST classifier: train, evaluate, export, predict
 #   make bench    the benchmark scripts in bench/ (prints ratios against references measured in the same run)
 #   make format   clang-format the sources
 
@@ -12,8 +14,10 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Unix Makefiles")
 DEMO_DIR ?= out/demo
+DEMO_ONCE ?= 0
+export DEMO_ONCE
 
-.PHONY: all deps deps-test deps-bench configure build test demo bench format clean
+.PHONY: all deps deps-test deps-bench configure build test demo demo-classifier bench format clean
 
 all: build
 
@@ -39,8 +43,12 @@ test: deps-test configure
 	@bash scripts/run-tests.sh $(BUILD_DIR)
 
 demo: deps configure
-	@cmake --build $(BUILD_DIR) -j $(JOBS) --target reco
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target reco reco-recommender
 	@bash scripts/demo.sh $(BUILD_DIR) $(DEMO_DIR)
+
+demo-classifier: deps configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target reco
+	@bash scripts/demo_classifier.sh $(BUILD_DIR) $(DEMO_DIR)/classifier
 
 bench: deps-bench build
 	@bash bench/run_all.sh $(BUILD_DIR)

@@ -11,10 +11,11 @@ set -euo pipefail
 BUILD=${1:-build}
 OUT=${2:-out/demo}
 PORT=${DEMO_PORT:-8080}
-USERS=${DEMO_USERS:-3000}
-ITEMS=${DEMO_ITEMS:-20000}
-CATEGORIES=${DEMO_CATEGORIES:-200}
-EPOCHS=${DEMO_EPOCHS:-3}
+USERS=${DEMO_USERS:-1500}
+ITEMS=${DEMO_ITEMS:-10000}
+CATEGORIES=${DEMO_CATEGORIES:-100}
+EPOCHS=${DEMO_EPOCHS:-2}
+SAMPLES=${DEMO_SAMPLES_PER_EPOCH:-60000}  # a few minutes of training on 2 cores; 0 = whole epochs
 RECO="$BUILD/bin/reco"
 SERVER="$BUILD/bin/reco-recommender"
 mkdir -p "$OUT"
@@ -25,13 +26,13 @@ step "1/5 generate behaviour events ($USERS shoppers, $ITEMS items, $CATEGORIES 
   --out "$OUT/events.csv"
 wc -l "$OUT/events.csv"
 
-step "2/5 train the DIN ranker"
-"$RECO" train-ranker --events "$OUT/events.csv" --model din --epochs "$EPOCHS" --batch-size 256 \
+step "2/5 train the DIN ranker ($EPOCHS epochs of $SAMPLES samples)"
+"$RECO" train-ranker --events "$OUT/events.csv" --model din --epochs "$EPOCHS" --batch-size 256 --limit "$SAMPLES" \
   --out "$OUT/din_run" --metrics-json "$OUT/din.metrics.json"
 
 step "3/5 export the model folder"
 rm -rf "$OUT/models/din"
-"$RECO" export --checkpoint "$OUT/din_run" --out "$OUT/models/din" --metrics-json "$OUT/din.metrics.json"
+"$RECO" export --checkpoint "$OUT/din_run/best.pt" --out "$OUT/models/din"
 find "$OUT/models/din" -type f | sort
 
 step "4/5 import the events and start reco-recommender"
