@@ -129,7 +129,9 @@ RankerSignature RankerSignatureOf(const nn::RankerModel& model, const RankerExpo
     sig.outputs = {{kSeedOutput, "float32", {kRankerBatchDim, "1"}, "click probability"}};
     return sig;
   }
-  const std::string l = std::to_string(c.max_history);
+  // Every din/base node is shape-generic in the history axis (Gather, broadcasting MatMul/Mul/Add, Softmax and
+  // ReduceSum over it, Squeeze/Unsqueeze of other axes): declaring it dynamic needs no runtime-shape arithmetic.
+  const std::string l = options.dynamic_history ? kRankerHistLenDim : std::to_string(c.max_history);
   const std::vector<std::string> hist = {kRankerHistBatchDim, l};
   sig.inputs = {
       {"hist_item", "int64", hist, "item index of the last <= L behaviours, oldest first, left-aligned, 0-padded"},
@@ -180,9 +182,11 @@ StatusOr<onnx::ModelProto> ExportRanker(const nn::RankerModel& model, const Rank
   } else {
     b.SetMetadata(kMetaMaxHistory, std::to_string(c.max_history));
     b.SetMetadata(kMetaEmbDim, std::to_string(c.emb_dim));
-    b.SetMetadata(kMetaInputSemantics,
-                  "hist_*: the user's last <= max_history behaviours as vocabulary indices ([hist_batch, L], "
-                  "hist_batch = batch or 1 to broadcast one history); target_*: candidates; prob: click probability");
+    const std::string hist_shape =
+        options.dynamic_history ? "[hist_batch, hist_len], hist_len <= max_history" : "[hist_batch, max_history]";
+    b.SetMetadata(kMetaInputSemantics, "hist_*: the user's last <= max_history behaviours as vocabulary indices (" +
+                                           hist_shape + ", hist_batch = batch or 1 to broadcast one history); "
+                                           "target_*: candidates; prob: click probability");
   }
   return b.Build();
 }

@@ -9,6 +9,7 @@
 //   - DIN attention: the factored first layer (history term once per history, target term per candidate,
 //     interaction h ⊙ t), Dice, the remaining layers, masked (optionally softmax-normalised) weights [B, L].
 //   - Masked pooling: Σ_l w[b, l] · h[hb, l, :] as a broadcasting MatMul ([B, 1, L] × [H, L, E]).
+// L is the history axis as fed (dynamic `hist_len` or the fixed max_history): no emitter depends on its value.
 // Thread-safety: read-only on the modules; the caller must not train them concurrently.
 #pragma once
 

@@ -1,12 +1,14 @@
 // Ranker export (onnx/ranker_export.h, onnx/model_folder.h): LibTorch's eval forward vs reco's engine on the
 // exported graph (max abs difference <= 1e-5) for din/base/seed-mlp, histories per row (H = B) and broadcast
-// (H = 1), untrained and trained (non-trivial Dice statistics); the signature and metadata of the contract
-// (docs/ranker_model.md); the model folder (files, manifest, engine load, versions, missing/mismatched vocabularies).
+// (H = 1), untrained and trained (non-trivial Dice statistics), at the full history length L and at shorter
+// lengths of the dynamic `hist_len` axis (padding to L gives the short result); the signature and metadata of the
+// contract (docs/ranker_model.md); the model folder (files, manifest, engine load, versions, missing/mismatched vocabularies).
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 #include <torch/torch.h>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -52,6 +54,26 @@ nn::RankerBatch RandomBatch(int64_t rows, int64_t batch, uint64_t seed) {
   b.target_cate = torch::randint(1, kCates, {batch}, torch::kLong);
   b.user_input = torch::randn({batch, 8});
   b.item_input = torch::randn({batch, 8});
+  return b;
+}
+
+// The batch's histories cut to their first n positions ([H, n]): what a caller of the dynamic axis sends.
+nn::RankerBatch Truncate(const nn::RankerBatch& in, int64_t n) {
+  nn::RankerBatch b = in;
+  for (torch::Tensor* t : {&b.hist_item, &b.hist_cate, &b.hist_type, &b.hist_recency, &b.hist_mask}) {
+    *t = t->narrow(1, 0, n).contiguous();
+  }
+  return b;
+}
+
+// The batch with every history position >= n turned into padding (shape kept [H, L]).
+nn::RankerBatch PadBeyond(const nn::RankerBatch& in, int64_t n) {
+  nn::RankerBatch b = in;
+  const torch::Tensor keep = (torch::arange(in.hist_mask.size(1)) < n).unsqueeze(0);
+  b.hist_mask = in.hist_mask * keep.to(torch::kFloat);
+  for (torch::Tensor* t : {&b.hist_item, &b.hist_cate, &b.hist_type, &b.hist_recency}) {
+    *t = *t * keep.to(torch::kLong);
+  }
   return b;
 }
 
@@ -112,27 +134,44 @@ void ExpectClose(const torch::Tensor& got, const torch::Tensor& want, const std:
               want.max().item<float>());
 }
 
-// Exports, loads in the engine, and compares with LibTorch at several batch sizes, H = B and H = 1.
+// Exports, loads in the engine, and compares with LibTorch at several batch sizes, H = B and H = 1, and (din/base)
+// history lengths L, a shorter n and 1 on the dynamic axis, LibTorch fed the same truncated inputs. Then the same
+// real entries padded to L must give the short result: prob equal, attention equal on the first n positions and 0
+// beyond.
 void CheckAgainstTorch(nn::RankerModel& model, const std::string& label) {
   auto proto = ExportRanker(model, {});
   ASSERT_TRUE(proto.ok()) << label << ": " << proto.status().ToString();
   auto session = engine::Session::LoadFromBytes(proto->SerializeAsString());
   ASSERT_TRUE(session.ok()) << label << ": " << session.status().ToString();
   const bool seed = model.config().kind == "seed-mlp";
+  const bool din = model.config().kind == "din";
+  const std::vector<int64_t> lengths = seed ? std::vector<int64_t>{kL} : std::vector<int64_t>{kL, 4, 1};
   for (int64_t batch : {1, 5, 64}) {
     const std::vector<int64_t> hist_rows =
         seed || batch == 1 ? std::vector<int64_t>{batch} : std::vector<int64_t>{batch, 1};
     for (int64_t rows : hist_rows) {
-      nn::RankerBatch b = RandomBatch(rows, batch, 1000 + batch + rows);
-      const std::string what = label + " B=" + std::to_string(batch) + " H=" + std::to_string(rows);
-      torch::NoGradGuard no_grad;
-      nn::RankerOutput want = model.Forward(b);
-      auto got = RunEngine(**session, b);
-      ExpectClose(got[seed ? "output" : "prob"], torch::sigmoid(want.logit).unsqueeze(1), what);
-      if (model.config().kind == "din") {
-        ExpectClose(got["attention"], want.attention, what + " attention");
-      } else {
-        EXPECT_EQ(got.count("attention"), 0u) << what;
+      const nn::RankerBatch full = RandomBatch(rows, batch, 1000 + batch + rows);
+      for (int64_t n : lengths) {
+        const nn::RankerBatch b = Truncate(full, n);
+        const std::string what =
+            label + " B=" + std::to_string(batch) + " H=" + std::to_string(rows) + " n=" + std::to_string(n);
+        torch::NoGradGuard no_grad;
+        nn::RankerOutput want = model.Forward(b);
+        auto got = RunEngine(**session, b);
+        ExpectClose(got[seed ? "output" : "prob"], torch::sigmoid(want.logit).unsqueeze(1), what);
+        if (din) {
+          ExpectClose(got["attention"], want.attention, what + " attention");
+        } else {
+          EXPECT_EQ(got.count("attention"), 0u) << what;
+        }
+        if (seed || n == kL) continue;
+        // Same real entries, padded to L: the engine gives the short result.
+        auto padded = RunEngine(**session, PadBeyond(full, n));
+        ExpectClose(padded["prob"], got["prob"], what + " padded to L vs n");
+        if (din) {
+          ExpectClose(padded["attention"].narrow(1, 0, n), got["attention"], what + " padded attention[:n]");
+          EXPECT_EQ(padded["attention"].narrow(1, n, kL - n).abs().max().item<float>(), 0.0f) << what;
+        }
       }
     }
   }
@@ -188,9 +227,13 @@ TEST(RankerExportTest, SignatureAndMetadataFollowTheContract) {
   for (const auto& in : g.input()) names.push_back(in.name());
   EXPECT_EQ(names, (std::vector<std::string>{"hist_item", "hist_cate", "hist_type", "hist_recency", "hist_mask",
                                              "target_item", "target_cate"}));
-  const auto& hist_dims = g.input(0).type().tensor_type().shape().dim();
-  EXPECT_EQ(hist_dims[0].dim_param(), "hist_batch");
-  EXPECT_EQ(hist_dims[1].dim_value(), kL);
+  for (int i = 0; i < 5; ++i) {  // every hist_* input: [hist_batch, hist_len]
+    const auto& hist_dims = g.input(i).type().tensor_type().shape().dim();
+    ASSERT_EQ(hist_dims.size(), 2) << g.input(i).name();
+    EXPECT_EQ(hist_dims[0].dim_param(), "hist_batch") << g.input(i).name();
+    EXPECT_EQ(hist_dims[1].dim_param(), "hist_len") << g.input(i).name();
+    EXPECT_FALSE(hist_dims[1].has_dim_value()) << g.input(i).name();
+  }
   EXPECT_EQ(g.input(0).type().tensor_type().elem_type(), onnx::TensorProto::INT64);
   EXPECT_EQ(g.input(4).type().tensor_type().elem_type(), onnx::TensorProto::FLOAT);
   EXPECT_EQ(g.input(5).type().tensor_type().shape().dim(0).dim_param(), "batch");
@@ -198,6 +241,15 @@ TEST(RankerExportTest, SignatureAndMetadataFollowTheContract) {
   EXPECT_EQ(g.output(0).name(), "prob");
   EXPECT_EQ(g.output(0).type().tensor_type().shape().dim(1).dim_value(), 1);
   EXPECT_EQ(g.output(1).name(), "attention");
+  EXPECT_EQ(g.output(1).type().tensor_type().shape().dim(1).dim_param(), "hist_len");
+  // No initializer may carry L: every history-axis size comes from the inputs at run time.
+  for (const auto& init : g.initializer()) {
+    if (init.data_type() != onnx::TensorProto::INT64) continue;
+    std::vector<int64_t> values(init.raw_data().size() / sizeof(int64_t));
+    std::memcpy(values.data(), init.raw_data().data(), values.size() * sizeof(int64_t));
+    values.insert(values.end(), init.int64_data().begin(), init.int64_data().end());
+    for (int64_t v : values) EXPECT_NE(v, kL) << init.name();
+  }
   std::map<std::string, std::string> meta;
   for (const auto& p : proto->metadata_props()) meta[p.key()] = p.value();
   EXPECT_EQ(meta["reco.model_kind"], "din");
@@ -207,6 +259,13 @@ TEST(RankerExportTest, SignatureAndMetadataFollowTheContract) {
   auto no_attention = ExportRanker(*model, {.attention_output = false});
   ASSERT_TRUE(no_attention.ok());
   EXPECT_EQ(no_attention->graph().output_size(), 1);
+  auto fixed = ExportRanker(*model, {.dynamic_history = false});  // the fixed-L form stays available
+  ASSERT_TRUE(fixed.ok()) << fixed.status().ToString();
+  EXPECT_EQ(fixed->graph().input(0).type().tensor_type().shape().dim(1).dim_value(), kL);
+  EXPECT_EQ(fixed->graph().output(1).type().tensor_type().shape().dim(1).dim_value(), kL);
+  auto base = ExportRanker(*Make(Config("base")), {});
+  ASSERT_TRUE(base.ok()) << base.status().ToString();
+  EXPECT_EQ(base->graph().input(4).type().tensor_type().shape().dim(1).dim_param(), "hist_len");
   auto seed = ExportRanker(*Make(Config("seed-mlp")), {});
   ASSERT_TRUE(seed.ok());
   EXPECT_EQ(seed->graph().input(0).name(), "user_input");
@@ -270,7 +329,7 @@ TEST_F(ModelFolderTest, WritesAVersionTheEngineLoads) {
   EXPECT_EQ(m["emb_dim"].GetInt(), 8);
   EXPECT_EQ(m["inputs"].Size(), 7u);
   EXPECT_STREQ(m["inputs"][0]["shape"][0].GetString(), "hist_batch");
-  EXPECT_EQ(m["inputs"][0]["shape"][1].GetInt(), kL);
+  EXPECT_STREQ(m["inputs"][0]["shape"][1].GetString(), "hist_len");  // dynamic; max_history carries L
   EXPECT_STREQ(m["outputs"][1]["name"].GetString(), "attention");
   EXPECT_STREQ(m["vocabularies"]["item"].GetString(), "item_vocab.txt");
   EXPECT_DOUBLE_EQ(m["metrics"]["validation"]["gauc"].GetDouble(), 0.65);
