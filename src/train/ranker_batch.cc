@@ -11,12 +11,14 @@ RankerBatcher::RankerBatcher(const data::SampleFile& file, RankerBatcherOptions 
 void RankerBatcher::Prepare(size_t samples, RankerBatchBuffers* out) const {
   const size_t rows = samples * static_cast<size_t>(rows_per_sample());
   const size_t L = static_cast<size_t>(file_.max_history());
+  const size_t hist_rows = opt_.group_histories ? samples : rows;
   out->rows = static_cast<int64_t>(rows);
+  out->hist_rows = static_cast<int64_t>(hist_rows);
   out->max_history = static_cast<int64_t>(L);
   // assign()/resize() keep capacity: no allocation once the largest batch has been seen.
-  out->hist_item.assign(rows * L, 0), out->hist_cate.assign(rows * L, 0);
-  out->hist_type.assign(rows * L, 0), out->hist_recency.assign(rows * L, 0);
-  out->hist_mask.assign(rows * L, 0.0f);
+  out->hist_item.assign(hist_rows * L, 0), out->hist_cate.assign(hist_rows * L, 0);
+  out->hist_type.assign(hist_rows * L, 0), out->hist_recency.assign(hist_rows * L, 0);
+  out->hist_mask.assign(hist_rows * L, 0.0f);
   out->target_item.resize(rows), out->target_cate.resize(rows), out->label.resize(rows), out->user.resize(rows);
   const bool seed = opt_.user_features != nullptr && opt_.item_features != nullptr;
   out->features = seed ? opt_.user_features->dim() : 0;
@@ -24,14 +26,15 @@ void RankerBatcher::Prepare(size_t samples, RankerBatchBuffers* out) const {
   out->item_input.resize(seed ? rows * static_cast<size_t>(out->features) : 0);
 }
 
-void RankerBatcher::FillOne(data::Split split, size_t index, size_t row, RankerBatchBuffers* out) const {
+void RankerBatcher::FillOne(data::Split split, size_t index, size_t i, RankerBatchBuffers* out) const {
   const data::SampleRecord& r = file_.samples(split)[index];
   const size_t L = static_cast<size_t>(out->max_history), k = static_cast<size_t>(file_.num_negatives());
+  const size_t row = i * (k + 1);  // the sample's first (positive) row
   const auto items = file_.hist_item(r), cates = file_.hist_cate(r);
   const auto types = file_.hist_type(r);
   const auto times = file_.hist_time(r);
   const uint32_t t_target = file_.event_times()[r.event];
-  const size_t o = row * L;
+  const size_t o = (opt_.group_histories ? i : row) * L;
   for (size_t h = 0; h < r.hist_len; ++h) {
     out->hist_item[o + h] = Item(items[h]);
     out->hist_cate[o + h] = Cate(cates[h]);
@@ -39,8 +42,8 @@ void RankerBatcher::FillOne(data::Split split, size_t index, size_t row, RankerB
     out->hist_recency[o + h] = data::RecencyBucket(int64_t{t_target} - times[h]);
     out->hist_mask[o + h] = 1.0f;
   }
-  // The negatives share the positive's history: copy the filled prefix (the rest is already zero).
-  for (size_t j = 1; j <= k; ++j) {
+  // Per-row layout: the negatives share the positive's history, copy the filled prefix (the rest is already zero).
+  for (size_t j = 1; !opt_.group_histories && j <= k; ++j) {
     const size_t d = (row + j) * L;
     const size_t bytes64 = r.hist_len * sizeof(int64_t);
     std::memcpy(&out->hist_item[d], &out->hist_item[o], bytes64);
@@ -69,16 +72,14 @@ void RankerBatcher::FillOne(data::Split split, size_t index, size_t row, RankerB
 
 void RankerBatcher::Fill(data::Split split, std::span<const uint32_t> indices, RankerBatchBuffers* out) const {
   Prepare(indices.size(), out);
-  const size_t per = static_cast<size_t>(rows_per_sample());
-  for (size_t i = 0; i < indices.size(); ++i) FillOne(split, indices[i], i * per, out);
+  for (size_t i = 0; i < indices.size(); ++i) FillOne(split, indices[i], i, out);
 }
 
 void RankerBatcher::FillRange(data::Split split, size_t begin, size_t end, RankerBatchBuffers* out) const {
   end = std::min(end, file_.samples(split).size());
   begin = std::min(begin, end);
   Prepare(end - begin, out);
-  const size_t per = static_cast<size_t>(rows_per_sample());
-  for (size_t i = begin; i < end; ++i) FillOne(split, i, (i - begin) * per, out);
+  for (size_t i = begin; i < end; ++i) FillOne(split, i, i - begin, out);
 }
 
 }  // namespace reco::train

@@ -1,9 +1,12 @@
 // RankerBatcher: samples of a memory-mapped SampleFile → the flat int64/float arrays a ranker consumes.
 //
 // One sample gives 1 + K rows (its positive, label 1, then its K stored negatives, label 0) sharing the sample's
-// history, in the index spaces of docs/ranker_model.md: histories oldest first, left-aligned, 0-padded to L;
-// hist_type = 1 + BehaviorType (0 padding); hist_recency = RecencyBucket(target time − behaviour time) (0 padding);
-// hist_mask 1/0. Samples can be picked by any index list (shuffled training) or by a range (evaluation).
+// history. By default that history is stored once per sample (hist_rows = samples: the grouped RankerBatch of
+// src/nn/ranker.h, row r uses history r / (1 + K)), so the model gathers embeddings and computes the history side of
+// the attention once per sample instead of 1 + K times; with group_histories = false it is copied into every row
+// (hist_rows = rows). Both layouts give the same model outputs. Index spaces are those of docs/ranker_model.md:
+// histories oldest first, left-aligned, 0-padded to L; hist_type = 1 + BehaviorType (0 padding);
+// hist_recency = RecencyBucket(target time − behaviour time) (0 padding); hist_mask 1/0. Samples can be picked by any index list (shuffled training) or by a range (evaluation).
 // Optional remapping (evaluation of a trained model on another log): item/category indices of the file are
 // translated through tables into the model's vocabularies, and users into rows of the seed-mlp feature table.
 // The buffers are reused across calls: no allocation once the largest batch has been seen. Tensors are views of
@@ -21,9 +24,9 @@
 namespace reco::train {
 
 struct RankerBatchBuffers {
-  int64_t rows = 0, max_history = 0, features = 0;
-  std::vector<int64_t> hist_item, hist_cate, hist_type, hist_recency;  // [rows * L]
-  std::vector<float> hist_mask;                                        // [rows * L]
+  int64_t rows = 0, hist_rows = 0, max_history = 0, features = 0;  // hist_rows divides rows
+  std::vector<int64_t> hist_item, hist_cate, hist_type, hist_recency;  // [hist_rows * L]
+  std::vector<float> hist_mask;                                        // [hist_rows * L]
   std::vector<int64_t> target_item, target_cate;                       // [rows]
   std::vector<float> label;                                            // [rows]
   std::vector<int32_t> user;                                           // [rows] user index of the file (GAUC)
@@ -36,6 +39,8 @@ struct RankerBatcherOptions {
   const data::FeatureTable* item_features = nullptr;
   // Index translation (evaluation on another log); empty = identity. Indexed by the file's index.
   std::vector<int32_t> item_remap, cate_remap, user_remap;
+  // One history per sample (hist_rows = samples) rather than one copy per row (hist_rows = rows).
+  bool group_histories = true;
 };
 
 class RankerBatcher {
@@ -51,7 +56,8 @@ class RankerBatcher {
 
  private:
   void Prepare(size_t samples, RankerBatchBuffers* out) const;
-  void FillOne(data::Split split, size_t index, size_t row, RankerBatchBuffers* out) const;
+  // Sample `index` of `split` as the i-th sample of the batch.
+  void FillOne(data::Split split, size_t index, size_t i, RankerBatchBuffers* out) const;
   int64_t Item(int32_t i) const { return opt_.item_remap.empty() ? i : opt_.item_remap[static_cast<size_t>(i)]; }
   int64_t Cate(int32_t c) const { return opt_.cate_remap.empty() ? c : opt_.cate_remap[static_cast<size_t>(c)]; }
 

@@ -5,13 +5,13 @@
 namespace reco::train {
 
 nn::RankerBatch AsRankerBatch(RankerBatchBuffers& b) {
-  const int64_t rows = b.rows, L = b.max_history;
+  const int64_t rows = b.rows, H = b.hist_rows, L = b.max_history;  // H = rows or samples (grouped)
   nn::RankerBatch t;
-  t.hist_item = torch::from_blob(b.hist_item.data(), {rows, L}, torch::kLong);
-  t.hist_cate = torch::from_blob(b.hist_cate.data(), {rows, L}, torch::kLong);
-  t.hist_type = torch::from_blob(b.hist_type.data(), {rows, L}, torch::kLong);
-  t.hist_recency = torch::from_blob(b.hist_recency.data(), {rows, L}, torch::kLong);
-  t.hist_mask = torch::from_blob(b.hist_mask.data(), {rows, L}, torch::kFloat);
+  t.hist_item = torch::from_blob(b.hist_item.data(), {H, L}, torch::kLong);
+  t.hist_cate = torch::from_blob(b.hist_cate.data(), {H, L}, torch::kLong);
+  t.hist_type = torch::from_blob(b.hist_type.data(), {H, L}, torch::kLong);
+  t.hist_recency = torch::from_blob(b.hist_recency.data(), {H, L}, torch::kLong);
+  t.hist_mask = torch::from_blob(b.hist_mask.data(), {H, L}, torch::kFloat);
   t.target_item = torch::from_blob(b.target_item.data(), {rows}, torch::kLong);
   t.target_cate = torch::from_blob(b.target_cate.data(), {rows}, torch::kLong);
   if (b.features > 0) {

@@ -14,6 +14,7 @@
 #include "testutil/idx_writer.h"
 #include "train/lazy_adam.h"
 #include "train/ranker_batch.h"
+#include "train/ranker_tensors.h"
 
 namespace reco::train {
 namespace {
@@ -53,11 +54,18 @@ testutil::TempDir* RankerTrainerTest::dir_ = nullptr;
 TEST_F(RankerTrainerTest, BatchLayoutFollowsTheContract) {
   auto file = data::SampleFile::Open(dir_->file("samples/samples.bin"));
   ASSERT_TRUE(file.ok());
-  const RankerBatcher batcher(**file, {});
-  RankerBatchBuffers b;
+  RankerBatcherOptions per_row;
+  per_row.group_histories = false;
+  const RankerBatcher grouped(**file, {}), copied(**file, std::move(per_row));
+  RankerBatchBuffers g, b;
   const std::vector<uint32_t> idx = {5, 0};
-  batcher.Fill(data::Split::kTrain, idx, &b);
+  grouped.Fill(data::Split::kTrain, idx, &g);
+  copied.Fill(data::Split::kTrain, idx, &b);
   ASSERT_EQ(b.rows, 4);  // 2 samples x (positive + 1 negative)
+  ASSERT_EQ(g.rows, 4);
+  EXPECT_EQ(b.hist_rows, 4);  // one history per row
+  EXPECT_EQ(g.hist_rows, 2);  // one history per sample
+  ASSERT_EQ(g.hist_item.size(), 2u * static_cast<size_t>(g.max_history));
   const int64_t L = b.max_history;
   const data::SampleRecord& r = (*file)->samples(data::Split::kTrain)[5];
   const auto items = (*file)->hist_item(r);
@@ -71,12 +79,78 @@ TEST_F(RankerTrainerTest, BatchLayoutFollowsTheContract) {
       EXPECT_EQ(b.hist_recency[row * L + h] > 0, real);
     }
   }
+  // The grouped batch holds exactly the first row of each sample of the per-row batch; targets are per row in both.
+  for (int64_t s = 0; s < 2; ++s) {
+    for (int64_t h = 0; h < L; ++h) {
+      const size_t gi = static_cast<size_t>(s * L + h), bi = static_cast<size_t>(2 * s * L + h);
+      EXPECT_EQ(g.hist_item[gi], b.hist_item[bi]);
+      EXPECT_EQ(g.hist_cate[gi], b.hist_cate[bi]);
+      EXPECT_EQ(g.hist_type[gi], b.hist_type[bi]);
+      EXPECT_EQ(g.hist_recency[gi], b.hist_recency[bi]);
+      EXPECT_EQ(g.hist_mask[gi], b.hist_mask[bi]);
+    }
+  }
+  EXPECT_EQ(g.target_item, b.target_item);
+  EXPECT_EQ(g.target_cate, b.target_cate);
+  EXPECT_EQ(g.label, b.label);
   EXPECT_EQ(b.label[0], 1.0f);
   EXPECT_EQ(b.label[1], 0.0f);
   EXPECT_EQ(b.target_item[0], (*file)->target_item(r));
   EXPECT_EQ(b.target_item[1], (*file)->negatives(data::Split::kTrain, 5)[0]);
   EXPECT_EQ(b.target_cate[1], (*file)->item_category(static_cast<int32_t>(b.target_item[1])));
   EXPECT_EQ(b.user[0], static_cast<int32_t>(r.user));
+}
+
+// Grouped histories (one per sample) and per-row copies must give the same training loss (Dice batch statistics
+// included), the same gradients, and the same eval logits, for din and base.
+TEST_F(RankerTrainerTest, GroupedAndPerRowBatchesGiveTheSameLoss) {
+  auto file = data::SampleFile::Open(dir_->file("samples/samples.bin"));
+  ASSERT_TRUE(file.ok());
+  RankerBatcherOptions per_row;
+  per_row.group_histories = false;
+  const RankerBatcher grouped(**file, {}), copied(**file, std::move(per_row));
+  std::vector<uint32_t> idx(64);
+  const size_t n_train = (*file)->samples(data::Split::kTrain).size();
+  for (size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<uint32_t>((i * 37) % n_train);
+  RankerBatchBuffers g, b;
+  grouped.Fill(data::Split::kTrain, idx, &g);
+  copied.Fill(data::Split::kTrain, idx, &b);
+  ASSERT_EQ(g.hist_rows * 2, b.hist_rows);
+  for (const char* kind : {"din", "base"}) {
+    torch::manual_seed(11);
+    nn::RankerConfig mc;
+    mc.kind = kind;
+    mc.num_items = static_cast<int64_t>((*file)->header().num_items);
+    mc.num_cates = static_cast<int64_t>((*file)->header().num_cates);
+    mc.emb_dim = 8;
+    mc.max_history = (*file)->max_history();
+    auto model = nn::MakeRanker(mc);
+    ASSERT_TRUE(model.ok()) << model.status().ToString();
+    auto loss_and_grads = [&](RankerBatchBuffers& buf) {
+      (*model)->zero_grad();
+      const torch::Tensor loss =
+          torch::binary_cross_entropy_with_logits((*model)->Forward(AsRankerBatch(buf)).logit, LabelTensor(buf));
+      loss.backward();
+      std::vector<torch::Tensor> grads;
+      for (const auto& p : (*model)->parameters()) {
+        if (p.grad().defined()) grads.push_back(p.grad().to_dense().clone());
+      }
+      return std::make_pair(loss.item<double>(), grads);
+    };
+    (*model)->train();
+    const auto [loss_g, grads_g] = loss_and_grads(g);
+    const auto [loss_b, grads_b] = loss_and_grads(b);
+    EXPECT_NEAR(loss_g, loss_b, 1e-5) << kind;
+    ASSERT_EQ(grads_g.size(), grads_b.size()) << kind;
+    for (size_t i = 0; i < grads_g.size(); ++i) {
+      EXPECT_TRUE(torch::allclose(grads_g[i], grads_b[i], 1e-4, 1e-6)) << kind << " parameter " << i;
+    }
+    (*model)->eval();
+    torch::NoGradGuard no_grad;
+    const torch::Tensor eval_g = (*model)->Forward(AsRankerBatch(g)).logit;
+    const torch::Tensor eval_b = (*model)->Forward(AsRankerBatch(b)).logit;
+    EXPECT_LT((eval_g - eval_b).abs().max().item<double>(), 1e-5) << kind;
+  }
 }
 
 // LazyAdam must reproduce torch.optim.SparseAdam's update (written out here with tensor ops).
