@@ -2,7 +2,8 @@
 // exported graph (max abs difference <= 1e-5) for din/base/seed-mlp, histories per row (H = B) and broadcast
 // (H = 1), untrained and trained (non-trivial Dice statistics), at the full history length L and at shorter
 // lengths of the dynamic `hist_len` axis (padding to L gives the short result); the signature and metadata of the
-// contract (docs/ranker_model.md); the model folder (files, manifest, engine load, versions, missing/mismatched vocabularies).
+// contract (docs/ranker_model.md); the model folder (files, manifest, engine load, versions, missing/mismatched
+// vocabularies).
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 #include <torch/torch.h>
