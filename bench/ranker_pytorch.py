@@ -7,7 +7,10 @@ Same model as src/nn/din.cc (item/category/type/recency embeddings, local activa
 attention weights, final MLP 200-80-1 with Dice on [pooled, t, pooled*t]), same initialisation distributions, same
 batch layout (1 + K rows per sample), same loss (BCE with logits) and the same optimizer semantics: SparseAdam on the
 item and category tables (Embedding(sparse=True)), Adam on everything else — what reco's lazy-adam implements.
-Prints one JSON line: {"examples_per_second": ..., "threads": ..., "loss": ...}.
+Histories: --histories grouped (default) gives one history per sample and lets the 1 + K rows of the sample share
+it by broadcasting (plain PyTorch: [N, 1, L, .] against [N, 1 + K, 1, .]), as reco's trainer does (H = samples);
+--histories per-row repeats it into every row (H = rows), the naive layout. Both compute the same loss.
+Prints one JSON line: {"examples_per_second": ..., "threads": ..., "histories": ..., "loss": ...}.
 """
 import argparse
 import json
@@ -51,8 +54,9 @@ class SampleFile:
         self.K = int(self.h["num_negatives"])
         self.n_train = int(self.h["split_count"][0])  # train samples come first
 
-    def batch(self, idx):
-        """Training samples `idx` -> tensors in the index spaces of docs/ranker_model.md (1 + K rows each)."""
+    def batch(self, idx, grouped):
+        """Training samples `idx` -> tensors in the index spaces of docs/ranker_model.md (1 + K rows each); histories
+        [N, L] (grouped: one per sample) or [N * (1 + K), L] (one copy per row)."""
         rec = self.samples[idx]
         ev = rec["event"].astype(np.int64)
         n = rec["hist_len"].astype(np.int64)
@@ -70,8 +74,9 @@ class SampleFile:
         tgt = np.concatenate([self.item[ev][:, None], negs], axis=1).reshape(-1)
         tcat = np.concatenate([self.cate[ev][:, None], self.item_cate[negs]], axis=1).reshape(-1)
         label = np.tile(np.array([1.0] + [0.0] * self.K, dtype=np.float32), len(idx))
-        rep = lambda a: torch.from_numpy(np.repeat(a, k1, axis=0).astype(np.int64))
-        return (rep(hi), rep(hc), rep(ht), rep(hr), torch.from_numpy(np.repeat(mask, k1, axis=0).astype(np.float32)),
+        reps = 1 if grouped else k1
+        rep = lambda a, t=np.int64: torch.from_numpy(np.repeat(a, reps, axis=0).astype(t))
+        return (rep(hi), rep(hc), rep(ht), rep(hr), rep(mask, np.float32),
                 torch.from_numpy(tgt.astype(np.int64)), torch.from_numpy(tcat.astype(np.int64)),
                 torch.from_numpy(label))
 
@@ -131,20 +136,26 @@ class Din(nn.Module):
         self.out = nn.Linear(width, 1)
 
     def forward(self, hi, hc, ht, hr, mask, ti, tc):
-        h = torch.cat([self.item(hi), self.cate(hc)], -1)
-        t = torch.cat([self.item(ti), self.cate(tc)], -1)
+        # Histories [H, L] with H dividing B = len(ti): row r uses history r // G, G = B // H (G = 1: per-row copies).
+        n_hist, batch = hi.size(0), ti.size(0)
+        g = batch // n_hist
+        h = torch.cat([self.item(hi), self.cate(hc)], -1)  # [H, L, E]
+        t = torch.cat([self.item(ti), self.cate(tc)], -1)  # [B, E]
         ext = torch.cat([h, self.btype(ht), self.recency(hr)], -1)
         w, e = self.att_fc[0].weight, 2 * self.d
         w_hist = torch.cat([w.narrow(1, 0, e) + w.narrow(1, 2 * e, e), w.narrow(1, 4 * e, w.size(1) - 4 * e)], 1)
         w_tgt = w.narrow(1, e, e) - w.narrow(1, 2 * e, e)
         w_prod = w.narrow(1, 3 * e, e)
-        z = torch.matmul(h * t.unsqueeze(1), w_prod.t())
-        z = (z + torch.matmul(ext, w_hist.t())) + torch.addmm(self.att_fc[0].bias, t, w_tgt.t()).unsqueeze(1)
-        z = self.att_dice[0](z, mask)
+        tg = t.view(n_hist, g, 1, e)
+        z = torch.matmul(h.unsqueeze(1) * tg, w_prod.t())  # [H, G, L, A]
+        z = (z + torch.matmul(ext, w_hist.t()).unsqueeze(1)) + \
+            torch.addmm(self.att_fc[0].bias, t, w_tgt.t()).view(n_hist, g, 1, -1)
+        m = mask.unsqueeze(1)  # [H, 1, L], broadcast over the G rows (Dice statistics expand it to [H, G, L])
+        z = self.att_dice[0](z, m)
         for fc, dice in zip(self.att_fc[1:], self.att_dice[1:]):
-            z = dice(fc(z), mask)
-        weight = self.att_out(z).squeeze(-1) * mask
-        pooled = torch.matmul(weight.unsqueeze(1), h).squeeze(1)
+            z = dice(fc(z), m)
+        weight = self.att_out(z).squeeze(-1) * m  # [H, G, L]
+        pooled = torch.matmul(weight, h).reshape(batch, e)  # [H, G, E] -> [B, E]
         x = torch.cat([pooled, t, pooled * t], -1)
         for fc, dice in zip(self.fc, self.dice):
             x = dice(fc(x))
@@ -160,6 +171,8 @@ def main():
     ap.add_argument("--limit", type=int, default=0, help="training samples to time (0 = one epoch)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--histories", choices=["grouped", "per-row"], default="grouped",
+                    help="one history per sample shared by broadcasting, or one copy per row (naive)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -174,7 +187,7 @@ def main():
     t0 = time.perf_counter()
     rows, loss_sum = 0, 0.0
     for s in range(0, n, a.batch_size):
-        hi, hc, ht, hr, mask, ti, tc, y = sf.batch(order[s:s + a.batch_size])
+        hi, hc, ht, hr, mask, ti, tc, y = sf.batch(order[s:s + a.batch_size], a.histories == "grouped")
         opt_sparse.zero_grad(set_to_none=True)
         opt_dense.zero_grad(set_to_none=True)
         loss = F.binary_cross_entropy_with_logits(model(hi, hc, ht, hr, mask, ti, tc), y)
@@ -184,7 +197,8 @@ def main():
         loss_sum += loss.item() * len(y)
         rows += len(y)
     seconds = time.perf_counter() - t0
-    print(json.dumps({"examples_per_second": rows / seconds, "threads": a.threads, "examples": rows,
+    print(json.dumps({"examples_per_second": rows / seconds, "threads": a.threads, "histories": a.histories,
+                      "examples": rows,
                       "seconds": seconds, "loss": loss_sum / rows}))
 
 
