@@ -65,5 +65,6 @@ for f in "$OUT"/reco1.json "$OUT"/reco2.json; do
 done
 printf '\nbest reco: %.0f examples/s; best PyTorch, grouped histories: %.0f examples/s\n' "$RCB" "$PYG"
 printf 'ratio reco/PyTorch (same grouping) = %.2f (goal >= 2)\n' "$(awk "BEGIN{print $RCB/$PYG}")"
-printf '(vs naive PyTorch, history copied per row: %.0f examples/s, ratio %.2f)\n' "$PYN" "$(awk "BEGIN{print $RCB/$PYN}")"
+printf '(vs naive PyTorch, history copied per row: %.0f examples/s, ratio %.2f)\n' "$PYN" \
+  "$(awk "BEGIN{print $RCB/$PYN}")"
 echo "events -> samples pipeline: $PIPE"

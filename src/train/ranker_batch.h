@@ -6,7 +6,8 @@
 // the attention once per sample instead of 1 + K times; with group_histories = false it is copied into every row
 // (hist_rows = rows). Both layouts give the same model outputs. Index spaces are those of docs/ranker_model.md:
 // histories oldest first, left-aligned, 0-padded to L; hist_type = 1 + BehaviorType (0 padding);
-// hist_recency = RecencyBucket(target time − behaviour time) (0 padding); hist_mask 1/0. Samples can be picked by any index list (shuffled training) or by a range (evaluation).
+// hist_recency = RecencyBucket(target time − behaviour time) (0 padding); hist_mask 1/0. Samples can be picked by
+// any index list (shuffled training) or by a range (evaluation).
 // Optional remapping (evaluation of a trained model on another log): item/category indices of the file are
 // translated through tables into the model's vocabularies, and users into rows of the seed-mlp feature table.
 // The buffers are reused across calls: no allocation once the largest batch has been seen. Tensors are views of
