@@ -180,7 +180,8 @@ RunFn SetupBench(CLI::App& sub) {
   struct Args {
     std::string model, batches = "1,100,1000", dump_io;
     int runs = 200, threads = 1;
-    bool json = false;
+    bool json = false, profile = false;
+    std::vector<std::string> dims;
   };
   auto a = std::make_shared<Args>();
   sub.add_option("model", a->model, "model.onnx")->required();
@@ -190,6 +191,8 @@ RunFn SetupBench(CLI::App& sub) {
       ->capture_default_str();
   sub.add_option("--threads", a->threads, "intra-op threads")->check(CLI::Range(1, 256))->capture_default_str();
   sub.add_flag("--json", a->json, "one JSON object per batch size instead of a table");
+  sub.add_option("--dim", a->dims, "NAME=VALUE: size of a symbolic input dim (e.g. hist_batch=1), repeatable");
+  sub.add_flag("--profile", a->profile, "after each batch size, print time per op type (a separate profiled pass)");
   sub.add_option("--dump-io", a->dump_io, "write inputs and outputs as raw files to DIR/b<batch>/ (for bench/)");
   return [a]() -> Status {
     std::vector<int64_t> batches;
@@ -200,10 +203,20 @@ RunFn SetupBench(CLI::App& sub) {
       if (item.empty() || *end != '\0' || b < 1) return InvalidArgumentError("--batch: bad batch size '" + item + "'");
       batches.push_back(b);
     }
+    std::map<std::string, int64_t> named_dims;
+    for (const std::string& d : a->dims) {
+      const size_t eq = d.find('=');
+      char* end = nullptr;
+      const long long v = eq == std::string::npos ? -1 : std::strtoll(d.c_str() + eq + 1, &end, 10);
+      if (eq == std::string::npos || eq == 0 || *end != '\0' || v < 1) {
+        return InvalidArgumentError("--dim: expected NAME=POSITIVE_INT, got '" + d + "'");
+      }
+      named_dims[d.substr(0, eq)] = v;
+    }
     ASSIGN_OR_RETURN(auto session, LoadSession(a->model, a->threads));
     if (!a->json) std::printf("%8s %12s %12s %12s\n", "batch", "median_us", "p99_us", "runs/s");
     for (int64_t batch : batches) {
-      ASSIGN_OR_RETURN(ModelInputs inputs, MakeInputs(*session, a->model, batch));
+      ASSIGN_OR_RETURN(ModelInputs inputs, MakeInputs(*session, a->model, batch, 1, 8, named_dims));
       const auto views = inputs.views();
       engine::RunContext ctx;
       const int warmup = std::max(3, std::min(50, a->runs / 10));
@@ -227,6 +240,13 @@ RunFn SetupBench(CLI::App& sub) {
       } else {
         std::printf("%8lld %12.2f %12.2f %12.1f\n", static_cast<long long>(batch), t.median_us, t.p99_us,
                     1e6 / t.median_us);
+      }
+      if (a->profile) {
+        // Separate pass so the clock reads around every step do not skew the timings above.
+        ctx.EnableProfiling(true);
+        for (int i = 0; i < a->runs; ++i) RETURN_IF_ERROR(session->Run(views, &ctx));
+        ASSIGN_OR_RETURN(std::string report, session->ProfileReport(ctx));
+        std::printf("profile, batch %lld:\n%s", static_cast<long long>(batch), report.c_str());
       }
       std::fflush(stdout);
     }

@@ -68,14 +68,22 @@ StatusOr<std::vector<std::pair<std::string, int64_t>>> IdRanges(const std::strin
 }
 
 StatusOr<ModelInputs> MakeInputs(const engine::Session& session, const std::string& model_path, int64_t batch,
-                                 uint64_t seed, int64_t other_dim) {
+                                 uint64_t seed, int64_t other_dim, const std::map<std::string, int64_t>& named_dims) {
   ASSIGN_OR_RETURN(auto ranges, IdRanges(model_path));
   std::mt19937_64 rng(seed);
   ModelInputs out;
   for (const auto& info : session.inputs()) {
     engine::Shape shape;
     for (size_t d = 0; d < info.shape.size(); ++d) {
-      shape.push_back(info.shape[d] >= 0 ? info.shape[d] : (d == 0 ? batch : other_dim));
+      const std::string& param = d < info.dim_params.size() ? info.dim_params[d] : std::string();
+      const auto named = param.empty() ? named_dims.end() : named_dims.find(param);
+      if (info.shape[d] >= 0) {
+        shape.push_back(info.shape[d]);
+      } else if (named != named_dims.end()) {
+        shape.push_back(named->second);
+      } else {
+        shape.push_back(d == 0 ? batch : other_dim);
+      }
     }
     engine::Tensor t(info.dtype, shape);
     const int64_t n = t.num_elements();

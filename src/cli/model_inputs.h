@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,9 +24,11 @@ struct ModelInputs {
 // Integer id ranges of the model's inputs (input name -> exclusive upper bound), read from the ONNX file.
 StatusOr<std::vector<std::pair<std::string, int64_t>>> IdRanges(const std::string& model_path);
 
-// Inputs for batch size `batch` (dynamic dims other than the first are set to `other_dim`).
+// Inputs for batch size `batch`: a dynamic dim whose symbolic name is in `named_dims` takes that value, other
+// dynamic dims are `batch` (first dim) or `other_dim`.
 StatusOr<ModelInputs> MakeInputs(const engine::Session& session, const std::string& model_path, int64_t batch,
-                                 uint64_t seed = 1, int64_t other_dim = 8);
+                                 uint64_t seed = 1, int64_t other_dim = 8,
+                                 const std::map<std::string, int64_t>& named_dims = {});
 
 // Writes DIR/inputs.json ({"inputs":[{"name","dtype","shape"}]}) and DIR/<name>.bin (raw little-endian).
 Status DumpTensors(const std::string& dir, const std::vector<engine::NamedView>& tensors, const std::string& prefix,

@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <atomic>
+#include <chrono>
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -81,12 +83,24 @@ struct RunContext::Impl {
   std::vector<const TensorView*> bound;       // per model input
   std::vector<const TensorView*> step_inputs;
   std::vector<TensorView*> step_outputs;
+  // Profiling (off by default): wall time per step of `profiled_plan`, summed over `profiled_runs` runs.
+  bool profile = false;
+  std::shared_ptr<const Plan> profiled_plan;
+  std::vector<double> step_ns;
+  int64_t profiled_runs = 0;
 
   ~Impl() { AlignedFree(arena); }
 };
 
 RunContext::RunContext() : impl_(std::make_unique<Impl>()) {}
 RunContext::~RunContext() = default;
+
+void RunContext::EnableProfiling(bool on) {
+  impl_->profile = on;
+  impl_->profiled_plan.reset();
+  impl_->step_ns.clear();
+  impl_->profiled_runs = 0;
+}
 
 const TensorView* RunContext::output(std::string_view name) const {
   for (const NamedView& o : outputs_) {
@@ -273,7 +287,13 @@ Status Session::Run(std::span<const NamedView> inputs, RunContext* ctx) const {
     const PlanValue& pv = plan.values[v];
     rc.views[v] = TensorView(pv.dtype, pv.shape, rc.views[pv.alias_of].data);
   }
-  for (const PlanStep& step : plan.steps) {
+  if (rc.profile && rc.profiled_plan != rc.plan) {
+    rc.profiled_plan = rc.plan;
+    rc.step_ns.assign(plan.steps.size(), 0.0);
+    rc.profiled_runs = 0;
+  }
+  for (size_t s = 0; s < plan.steps.size(); ++s) {
+    const PlanStep& step = plan.steps[s];
     for (size_t k = 0; k < step.inputs.size(); ++k) {
       rc.step_inputs[k] = step.inputs[k] >= 0 ? &rc.views[step.inputs[k]] : nullptr;
     }
@@ -283,8 +303,15 @@ Status Session::Run(std::span<const NamedView> inputs, RunContext* ctx) const {
     KernelContext kc(rc.step_inputs.data(), static_cast<int>(step.inputs.size()), rc.step_outputs.data(),
                      static_cast<int>(step.outputs.size()), step.scratch_bytes ? arena + step.scratch_offset : nullptr,
                      step.scratch_bytes, step.state.get(), options_.intra_op_threads);
+    if (!rc.profile) {
+      RETURN_IF_ERROR(step.kernel->Compute(kc));
+      continue;
+    }
+    const auto t0 = std::chrono::steady_clock::now();
     RETURN_IF_ERROR(step.kernel->Compute(kc));
+    rc.step_ns[s] += std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
   }
+  if (rc.profile) ++rc.profiled_runs;
   for (size_t o = 0; o < m.output_values.size(); ++o) ctx->outputs_[o].view = rc.views[m.output_values[o]];
   return Status::Ok();
 }
@@ -295,6 +322,44 @@ StatusOr<std::vector<NamedTensor>> Session::Run(std::span<const NamedView> input
   std::vector<NamedTensor> out;
   for (const NamedView& o : ctx.outputs()) out.push_back(NamedTensor{std::string(o.name), Tensor::CopyOf(o.view)});
   return out;
+}
+
+StatusOr<std::string> Session::ProfileReport(const RunContext& ctx) const {
+  const RunContext::Impl& rc = *ctx.impl_;
+  if (!rc.profile || !rc.profiled_plan || rc.profiled_runs == 0) {
+    return FailedPreconditionError("no profile: call EnableProfiling(true) on the context and Run it first");
+  }
+  const Plan& plan = *rc.profiled_plan;
+  const double runs = static_cast<double>(rc.profiled_runs);
+  double total = 0;
+  for (double ns : rc.step_ns) total += ns;
+  // Per op type (fused steps are labelled by their kernel's description, e.g. "MatMul+Dice").
+  std::map<std::string, std::pair<double, int>> by_op;
+  for (size_t s = 0; s < plan.steps.size(); ++s) {
+    const Node& node = model_->nodes[plan.steps[s].node];
+    std::string op = node.proto->op_type();
+    if (node.fused_bias) op += "+Add";
+    if (node.fused_activation.kind != Activation::Kind::kNone) {
+      op += "+" + std::string(ActivationName(node.fused_activation.kind));
+    }
+    by_op[op].first += rc.step_ns[s];
+    by_op[op].second += 1;
+  }
+  std::vector<std::pair<std::string, std::pair<double, int>>> rows(by_op.begin(), by_op.end());
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.first > b.second.first; });
+  std::ostringstream out;
+  char line[256];
+  std::snprintf(line, sizeof(line), "%-28s %6s %12s %7s\n", "op", "steps", "us/run", "share");
+  out << line;
+  for (const auto& [op, v] : rows) {
+    std::snprintf(line, sizeof(line), "%-28s %6d %12.2f %6.1f%%\n", op.c_str(), v.second, v.first / runs / 1e3,
+                  total > 0 ? 100.0 * v.first / total : 0.0);
+    out << line;
+  }
+  std::snprintf(line, sizeof(line), "%-28s %6zu %12.2f  (%lld runs)\n", "total", plan.steps.size(),
+                total / runs / 1e3, static_cast<long long>(rc.profiled_runs));
+  out << line;
+  return out.str();
 }
 
 }  // namespace reco::engine

@@ -67,6 +67,9 @@ class RunContext {
   std::span<const NamedView> outputs() const { return {outputs_.data(), outputs_.size()}; }
   // The output named `name`, or nullptr.
   const TensorView* output(std::string_view name) const;
+  // Per-step wall-time profiling of later Runs (off by default; costs two clock reads per step). Resets the
+  // accumulated profile. Read it with Session::ProfileReport.
+  void EnableProfiling(bool on);
 
  private:
   friend class Session;
@@ -101,6 +104,8 @@ class Session {
 
   // The plan for these input shapes (in model input order), built if needed, printed (tests, `reco inspect`).
   StatusOr<std::string> DescribePlan(std::span<const Shape> input_shapes) const;
+  // Time per op type, summed over the profiled Runs of `ctx` on its current plan (see RunContext::EnableProfiling).
+  StatusOr<std::string> ProfileReport(const RunContext& ctx) const;
   // Number of cached plans (tests).
   size_t num_cached_plans() const;
 
