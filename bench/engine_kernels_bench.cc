@@ -4,6 +4,7 @@
 // ChooseGemmPath picks (3 auto) on the shapes of the models the engine must be fast on:
 //   MLP 784->128->64->10 at batch 1/100/1000; DIN attention MLP (B*L rows, 64->80->40, L = 20); the CNN's
 //   per-image conv GEMMs (im2col).
+// BM_SgemmPacked/M/N/K runs SgemmPacked (B packed once, as for a constant weight) on the same shapes.
 // BM_ConvEngine runs the engine's Conv kernel (a one-node Session: im2col + Sgemm, bias, planned scratch);
 // BM_ConvDnnl runs oneDNN's convolution primitive (created once, plain NCHW in/out, weights reordered once) on
 // the small CNN's shapes (conv3x3 1->32 on 28x28, conv3x3 32->64 on 14x14, pad 1) at batch 1/100.
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "engine/kernels/gemm_backend.h"
+#include "engine/kernels/gemm_packed.h"
 #include "engine/session.h"
 
 namespace reco::engine {
@@ -61,6 +63,31 @@ void GemmShapes(benchmark::internal::Benchmark* b) {
   }
 }
 BENCHMARK(BM_Sgemm)->Apply(GemmShapes)->ArgNames({"path", "M", "N", "K"});
+
+// BM_SgemmPacked/M/N/K: SgemmPacked (B packed once outside the loop, as at model load) on BM_Sgemm's shapes.
+void BM_SgemmPacked(benchmark::State& state) {
+  const int64_t m = state.range(0), n = state.range(1), k = state.range(2);
+  std::vector<float> a = Random(m * k, 1), b = Random(k * n, 2), c(static_cast<size_t>(m * n));
+  const PackedMatrix packed = PackedMatrix::Pack(b.data(), k, n, /*trans_b=*/false);
+  for (auto _ : state) {
+    SgemmPacked(m, a.data(), k, packed, /*bias=*/nullptr, c.data(), n);
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetLabel(PackedGemmAvailable() ? "packed-avx2" : "packed-portable");
+  state.counters["GFLOPS"] = benchmark::Counter(2.0 * m * n * k, benchmark::Counter::kIsIterationInvariantRate,
+                                                benchmark::Counter::kIs1000);
+}
+
+void PackedShapes(benchmark::internal::Benchmark* b) {
+  for (int64_t batch : {1, 100, 1000}) {
+    for (const auto& s : std::vector<std::vector<int64_t>>{{128, 784}, {64, 128}, {10, 64}}) b->Args({batch, s[0], s[1]});
+    for (const auto& s : std::vector<std::vector<int64_t>>{{80, 64}, {40, 80}}) b->Args({batch * 20, s[0], s[1]});
+  }
+  b->Args({32, 784, 9});
+  b->Args({64, 196, 288});
+}
+BENCHMARK(BM_SgemmPacked)->Apply(PackedShapes)->ArgNames({"M", "N", "K"});
 
 struct ConvShape {
   int64_t c, m, hw;

@@ -1,0 +1,85 @@
+// Single-precision GEMM against a constant right-hand matrix packed once at load time: the engine's common
+// inference case (MatMul/Gemm whose B is an initializer), C[m, N] = A[m, K] * B[K, N] (+ bias[N]).
+//
+// Contract: PackedMatrix::Pack copies B ([K, N] row-major, or [N, K] when trans_b) into column panels, 64-byte
+// aligned and zero-padded, so the micro-kernel reads B with aligned contiguous loads. SgemmPacked writes every
+// element of C[0..m)[0..N) (C is never read: uninitialised or NaN-filled arena memory is fine), folds bias into
+// the accumulator initialisation, and never allocates. Rows of C are produced in row blocks of PackedRowBlock(N)
+// rows (a multiple of the micro-kernel's 6 rows, sized so a block of C stays in L1/L2); after a block is final
+// the optional RowBlockEpilogue is called on it, once per row, in increasing row order, so an elementwise chain
+// (bias, Dice, PRelu, Sigmoid...) runs while the block is still in cache.
+//
+// How: a BLIS/Haswell-style 6x16 register micro-kernel (12 ymm accumulators, 6 broadcasts of A and 2 loads of B
+// per k), compiled for AVX2+FMA and dispatched at run time; A is read in place (no packing: its rows are
+// contiguous and each 6-row tile is reused across all panels while it sits in L1). Narrower row counts use
+// wider column groups (1x64, 2x48, 3x32) to keep enough independent accumulators; a tail of N % 16 <= 8 columns
+// is packed 8 wide and run 12 rows at a time. CPUs without AVX2+FMA take a portable loop over the same packing.
+// Thread-safety: PackedMatrix is immutable after Pack (share it between threads freely); SgemmPacked is
+// reentrant.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+namespace reco::engine {
+
+// B repacked into panels: panel j (j < full_panels) holds columns [16j, 16j+16) as K rows of 16 floats; when N
+// % 16 is 1..8 a last panel holds the remaining columns as K rows of 8 floats (zero-padded), when it is 9..15 the
+// last panel is a zero-padded 16-wide one (counted in full_panels).
+class PackedMatrix {
+ public:
+  static constexpr int64_t kPanel = 16;
+  static constexpr int64_t kNarrowPanel = 8;
+
+  PackedMatrix() = default;
+  PackedMatrix(PackedMatrix&&) noexcept = default;
+  PackedMatrix& operator=(PackedMatrix&&) noexcept = default;
+  PackedMatrix(const PackedMatrix&) = delete;
+  PackedMatrix& operator=(const PackedMatrix&) = delete;
+
+  // b: [k, n] row-major (ldb = n), or [n, k] row-major (ldb = k) when trans_b. k, n >= 0.
+  static PackedMatrix Pack(const float* b, int64_t k, int64_t n, bool trans_b);
+
+  int64_t k() const { return k_; }
+  int64_t n() const { return n_; }
+  bool empty() const { return k_ == 0 || n_ == 0; }
+  // Panel layout (for the kernels).
+  int64_t full_panels() const { return full_panels_; }           // 16-wide panels
+  bool has_narrow_panel() const { return narrow_cols_ > 0; }     // the 8-wide tail panel
+  int64_t narrow_cols() const { return narrow_cols_; }           // valid columns of the 8-wide tail (0..8)
+  const float* panel(int64_t j) const { return data_.get() + j * k_ * kPanel; }  // j <= full_panels()
+  size_t bytes() const { return floats_ * sizeof(float); }
+
+ private:
+  struct AlignedDelete {
+    void operator()(float* p) const;
+  };
+  std::unique_ptr<float[], AlignedDelete> data_;
+  size_t floats_ = 0;
+  int64_t k_ = 0, n_ = 0, full_panels_ = 0, narrow_cols_ = 0;
+};
+
+// Called after rows [row0, row0 + rows) of C are final; c_block points at row row0 (c + row0 * ldc).
+struct RowBlockEpilogue {
+  void (*fn)(void* ctx, float* c_block, int64_t row0, int64_t rows, int64_t ldc) = nullptr;
+  void* ctx = nullptr;
+};
+
+// Rows per epilogue block for an N-column product (a multiple of 6, at least 6).
+int64_t PackedRowBlock(int64_t n);
+
+// C[m, N] = A[m, K] * B (+ bias[N] broadcast over rows when bias != nullptr), then epilogue per row block.
+// A row-major with leading dim lda >= K, C with ldc >= N. m >= 0. No heap allocation. Reentrant.
+void SgemmPacked(int64_t m, const float* a, int64_t lda, const PackedMatrix& b, const float* bias, float* c,
+                 int64_t ldc, RowBlockEpilogue epilogue = {});
+
+// True when the AVX2+FMA micro-kernels run on this CPU (otherwise SgemmPacked takes the portable loop).
+bool PackedGemmAvailable();
+
+namespace internal {
+// Tests: force the portable path even on AVX2 CPUs (process-wide; not for production use).
+void SetPackedGemmForcePortableForTesting(bool force);
+}  // namespace internal
+
+}  // namespace reco::engine

@@ -1,0 +1,288 @@
+// SgemmPacked (constant B packed once) against the double-precision SgemmReference on many shapes, both B
+// layouts, with and without bias, padded lda/ldc; its row-block epilogue contract; zero heap allocation; and the
+// portable (non-AVX2) path forced through the testing switch.
+#include "engine/kernels/gemm_packed.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "engine/kernels/gemm_backend.h"
+
+namespace {
+std::atomic<long> g_mallocs{0};
+}
+// AddressSanitizer owns malloc in sanitizer builds: a second interposer crashes at startup, so there the hook is
+// compiled out and the allocation test skips itself.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kAllocHook = false;
+#else
+constexpr bool kAllocHook = true;
+extern "C" void* __libc_malloc(size_t);
+extern "C" void* __libc_memalign(size_t, size_t);
+extern "C" void* __libc_calloc(size_t, size_t);
+extern "C" void* __libc_realloc(void*, size_t);
+extern "C" void* malloc(size_t s) { g_mallocs.fetch_add(1, std::memory_order_relaxed); return __libc_malloc(s); }
+extern "C" void* calloc(size_t a, size_t b) { g_mallocs.fetch_add(1, std::memory_order_relaxed); return __libc_calloc(a, b); }
+extern "C" void* realloc(void* p, size_t s) { g_mallocs.fetch_add(1, std::memory_order_relaxed); return __libc_realloc(p, s); }
+extern "C" int posix_memalign(void** p, size_t a, size_t s) {
+  g_mallocs.fetch_add(1, std::memory_order_relaxed);
+  *p = __libc_memalign(a, s);
+  return *p ? 0 : 12;
+}
+extern "C" void* aligned_alloc(size_t a, size_t s) { g_mallocs.fetch_add(1, std::memory_order_relaxed); return __libc_memalign(a, s); }
+extern "C" void* memalign(size_t a, size_t s) { g_mallocs.fetch_add(1, std::memory_order_relaxed); return __libc_memalign(a, s); }
+#endif
+
+namespace reco::engine {
+namespace {
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+std::vector<float> Random(int64_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-1.f, 1.f);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+// Restores the AVX2 path when a test that forced the portable one ends (also on failure).
+struct ForcePortable {
+  explicit ForcePortable(bool on) { internal::SetPackedGemmForcePortableForTesting(on); }
+  ~ForcePortable() { internal::SetPackedGemmForcePortableForTesting(false); }
+};
+
+// One product checked against the reference on both paths. C is NaN-filled (SgemmPacked must not read it) with ldc > n when
+// pad_ld, and the padding columns must still be NaN afterwards (no store past column n). Tolerance is relative
+// to sum |a||b| + |bias| per element, the scale of the rounding error of any summation order.
+void CheckShape(int64_t m, int64_t n, int64_t k, bool trans_b, bool with_bias, bool pad_ld, uint32_t seed) {
+  const int64_t lda = k + (pad_ld ? 3 : 0), ldc = n + (pad_ld ? 5 : 0);
+  const std::vector<float> a = Random(m * lda, seed), b = Random(k * n, seed + 1), bias = Random(n, seed + 2);
+  const PackedMatrix packed = PackedMatrix::Pack(b.data(), k, n, trans_b);
+  ASSERT_EQ(packed.k(), k);
+  ASSERT_EQ(packed.n(), n);
+  const int64_t ldb = trans_b ? k : n;
+  std::vector<float> want(static_cast<size_t>(m * ldc), 0.f), scale(static_cast<size_t>(m * ldc), 0.f);
+  SgemmReference(false, trans_b, m, n, k, 1.f, a.data(), lda, b.data(), ldb, 0.f, want.data(), ldc);
+  std::vector<float> abs_a(a), abs_b(b);
+  for (float& x : abs_a) x = std::fabs(x);
+  for (float& x : abs_b) x = std::fabs(x);
+  SgemmReference(false, trans_b, m, n, k, 1.f, abs_a.data(), lda, abs_b.data(), ldb, 0.f, scale.data(), ldc);
+
+  for (bool portable : {false, true}) {
+    ForcePortable force(portable);
+    std::vector<float> got(static_cast<size_t>(m * ldc), kNaN);
+    SgemmPacked(m, a.data(), lda, packed, with_bias ? bias.data() : nullptr, got.data(), ldc);
+    for (int64_t i = 0; i < m; ++i) {
+      for (int64_t j = 0; j < ldc; ++j) {
+        const float g = got[i * ldc + j];
+        if (j >= n) {
+          ASSERT_TRUE(std::isnan(g)) << "store past column n: m=" << m << " n=" << n << " k=" << k << " row " << i
+                                     << " col " << j << " portable=" << portable;
+          continue;
+        }
+        const float w = want[i * ldc + j] + (with_bias ? bias[j] : 0.f);
+        const float tol = 1e-5f * (scale[i * ldc + j] + std::fabs(bias[j])) + 1e-30f;
+        ASSERT_NEAR(g, w, tol) << "m=" << m << " n=" << n << " k=" << k << " trans_b=" << trans_b
+                               << " bias=" << with_bias << " pad=" << pad_ld << " portable=" << portable << " at ("
+                               << i << ", " << j << ")";
+      }
+    }
+  }
+}
+
+// Both the AVX2 path (when the CPU has it) and the portable one, on every shape.
+TEST(SgemmPacked, MatchesReferenceOnManyShapes) {
+  uint32_t seed = 1;
+  int variant = 0;
+  for (int64_t m : {1, 2, 5, 6, 7, 13, 64, 100, 257}) {
+    for (int64_t n : {1, 7, 15, 16, 17, 40, 80, 100, 128, 200}) {
+      for (int64_t k : {1, 3, 16, 64, 80, 300, 784}) {
+        for (bool trans_b : {false, true}) {
+          // Bias and padded leading dims alternate so every (m, n, k, trans_b) sees two of the four combinations
+          // and every combination is seen on every m, n and k.
+          for (int rep = 0; rep < 2; ++rep, ++variant) {
+            const bool with_bias = (variant & 1) != 0, pad = (variant & 2) != 0;
+            CheckShape(m, n, k, trans_b, with_bias, pad, seed);
+            if (::testing::Test::HasFatalFailure()) return;
+            seed += 3;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(SgemmPacked, PanelLayout) {
+  struct Want {
+    int64_t n, full, narrow;
+  };
+  for (const Want& w : {Want{1, 0, 1}, Want{8, 0, 8}, Want{9, 1, 0}, Want{10, 1, 0}, Want{16, 1, 0},
+                        Want{17, 1, 1}, Want{40, 2, 8}, Want{80, 5, 0}, Want{127, 8, 0}}) {
+    const std::vector<float> b = Random(3 * w.n, 1);
+    const PackedMatrix p = PackedMatrix::Pack(b.data(), 3, w.n, false);
+    EXPECT_EQ(p.full_panels(), w.full) << "n=" << w.n;
+    EXPECT_EQ(p.narrow_cols(), w.narrow) << "n=" << w.n;
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(p.panel(0)) % 64, 0u) << "n=" << w.n;
+    // Column 0 of row 1 sits at offset 1 * panel width of the first panel.
+    EXPECT_EQ(p.panel(0)[p.full_panels() > 0 ? 16 : 8], b[static_cast<size_t>(w.n)]) << "n=" << w.n;
+  }
+}
+
+TEST(SgemmPacked, EmptyK) {
+  const PackedMatrix packed = PackedMatrix::Pack(nullptr, 0, 20, false);
+  EXPECT_TRUE(packed.empty());
+  const std::vector<float> bias = Random(20, 1);
+  for (bool portable : {false, true}) {
+    ForcePortable force(portable);
+    std::vector<float> c(3 * 20, kNaN);
+    SgemmPacked(3, nullptr, 0, packed, bias.data(), c.data(), 20);
+    for (size_t i = 0; i < c.size(); ++i) ASSERT_EQ(c[i], bias[i % 20]) << i;
+    SgemmPacked(3, nullptr, 0, packed, nullptr, c.data(), 20);
+    for (float v : c) ASSERT_EQ(v, 0.f);
+  }
+}
+
+TEST(SgemmPacked, EmptyMOrNTouchesNothing) {
+  const std::vector<float> b = Random(4 * 5, 1);
+  const PackedMatrix packed = PackedMatrix::Pack(b.data(), 4, 5, false);
+  std::vector<float> c(8, kNaN);
+  int calls = 0;
+  auto count = [](void* ctx, float*, int64_t, int64_t, int64_t) { ++*static_cast<int*>(ctx); };
+  SgemmPacked(0, nullptr, 4, packed, nullptr, c.data(), 5, {count, &calls});
+  EXPECT_EQ(calls, 0);
+  const PackedMatrix no_cols = PackedMatrix::Pack(nullptr, 4, 0, false);
+  const std::vector<float> a = Random(2 * 4, 2);
+  SgemmPacked(2, a.data(), 4, no_cols, nullptr, c.data(), 1, {count, &calls});
+  EXPECT_EQ(calls, 0);
+  for (float v : c) EXPECT_TRUE(std::isnan(v));
+}
+
+// The epilogue sees each row once, in order, in blocks of whole 6-row tiles; when it runs, its block is final and
+// no later row has been written yet; what it writes stays.
+struct EpilogueLog {
+  const float* c = nullptr;
+  const float* want = nullptr;  // final values of C (before the epilogue)
+  int64_t n = 0, ldc = 0, m = 0;
+  int64_t next_row = 0, calls = 0;
+  bool ok = true;
+  std::string error;
+};
+
+void CheckingEpilogue(void* ctx, float* block, int64_t row0, int64_t rows, int64_t ldc) {
+  auto* log = static_cast<EpilogueLog*>(ctx);
+  ++log->calls;
+  auto fail = [&](const std::string& what) {
+    if (log->ok) log->error = what + " (row0 " + std::to_string(row0) + ", rows " + std::to_string(rows) + ")";
+    log->ok = false;
+  };
+  if (row0 != log->next_row) fail("rows out of order or repeated");
+  if (block != log->c + row0 * log->ldc) fail("wrong block pointer");
+  if (ldc != log->ldc) fail("wrong ldc");
+  if (rows <= 0 || (row0 + rows < log->m && rows % 6 != 0)) fail("block is not whole 6-row tiles");
+  for (int64_t i = row0; i < row0 + rows; ++i) {
+    for (int64_t j = 0; j < log->n; ++j) {
+      if (std::fabs(block[(i - row0) * ldc + j] - log->want[i * ldc + j]) > 1e-4f) fail("block not final");
+      block[(i - row0) * ldc + j] = 1.f / (1.f + std::exp(-block[(i - row0) * ldc + j]));  // a Sigmoid epilogue
+    }
+  }
+  for (int64_t i = row0 + rows; i < log->m; ++i) {
+    if (!std::isnan(log->c[i * log->ldc])) fail("a later row was already written");
+  }
+  log->next_row = row0 + rows;
+}
+
+TEST(SgemmPacked, EpilogueSeesEveryRowOnceInOrder) {
+  for (bool portable : {false, true}) {
+    ForcePortable force(portable);
+    for (int64_t m : {1, 5, 6, 7, 47, 48, 49, 257, 1000}) {
+      for (int64_t n : {7, 40, 80, 128}) {
+        const int64_t k = 64, ldc = n + 1;
+        const std::vector<float> a = Random(m * k, 1), b = Random(k * n, 2), bias = Random(n, 3);
+        const PackedMatrix packed = PackedMatrix::Pack(b.data(), k, n, false);
+        std::vector<float> want(static_cast<size_t>(m * ldc), kNaN);
+        SgemmPacked(m, a.data(), k, packed, bias.data(), want.data(), ldc);
+        std::vector<float> c(static_cast<size_t>(m * ldc), kNaN);
+        EpilogueLog log{c.data(), want.data(), n, ldc, m};
+        SgemmPacked(m, a.data(), k, packed, bias.data(), c.data(), ldc, {CheckingEpilogue, &log});
+        ASSERT_TRUE(log.ok) << log.error << " m=" << m << " n=" << n << " portable=" << portable;
+        EXPECT_EQ(log.next_row, m) << "m=" << m << " n=" << n;
+        EXPECT_GE(log.calls, (m + PackedRowBlock(n) - 1) / PackedRowBlock(n));
+        for (int64_t i = 0; i < m; ++i) {
+          for (int64_t j = 0; j < n; ++j) {
+            ASSERT_FLOAT_EQ(c[i * ldc + j], 1.f / (1.f + std::exp(-want[i * ldc + j]))) << i << "," << j;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(SgemmPacked, RowBlockIsWholeTilesAndBounded) {
+  for (int64_t n : {1, 10, 40, 64, 80, 128, 784, 100000}) {
+    const int64_t rows = PackedRowBlock(n);
+    EXPECT_GE(rows, 6) << n;
+    EXPECT_EQ(rows % 6, 0) << n;
+    EXPECT_LE(rows, 120) << n;
+  }
+}
+
+TEST(SgemmPacked, DoesNotAllocate) {
+  if (!kAllocHook) GTEST_SKIP() << "allocation hook is off under AddressSanitizer";
+  const long h0 = g_mallocs.load();
+  void* (*volatile alloc)(size_t) = malloc;  // the hook works: one counted call
+  free(alloc(64));
+  ASSERT_EQ(g_mallocs.load() - h0, 1);
+  const std::vector<std::vector<int64_t>> shapes = {{1, 128, 784}, {3, 10, 64},   {100, 128, 784},
+                                                    {2000, 80, 64}, {2000, 40, 80}, {257, 17, 300}};
+  for (bool portable : {false, true}) {
+    ForcePortable force(portable);
+    for (const auto& s : shapes) {
+      const int64_t m = s[0], n = s[1], k = s[2];
+      const std::vector<float> a = Random(m * k, 1), b = Random(k * n, 2), bias = Random(n, 3);
+      const PackedMatrix packed = PackedMatrix::Pack(b.data(), k, n, false);
+      std::vector<float> c(static_cast<size_t>(m * n));
+      int calls = 0;
+      auto count = [](void* ctx, float*, int64_t, int64_t, int64_t) { ++*static_cast<int*>(ctx); };
+      const long before = g_mallocs.load();
+      SgemmPacked(m, a.data(), k, packed, bias.data(), c.data(), n, {count, &calls});
+      SgemmPacked(m, a.data(), k, packed, nullptr, c.data(), n);
+      EXPECT_EQ(g_mallocs.load() - before, 0) << "m=" << m << " n=" << n << " k=" << k << " portable=" << portable;
+      EXPECT_GT(calls, 0);
+    }
+  }
+}
+
+TEST(SgemmPacked, NaNAndInfPropagate) {
+  const int64_t m = 7, n = 20, k = 5;
+  std::vector<float> a = Random(m * k, 1), b = Random(k * n, 2);
+  a[3 * k + 2] = kNaN;                                   // row 3 all NaN
+  b[1 * n + 4] = std::numeric_limits<float>::infinity();  // column 4 +-Inf (or NaN on row 3)
+  const PackedMatrix packed = PackedMatrix::Pack(b.data(), k, n, false);
+  for (bool portable : {false, true}) {
+    ForcePortable force(portable);
+    std::vector<float> c(static_cast<size_t>(m * n));
+    SgemmPacked(m, a.data(), k, packed, nullptr, c.data(), n);
+    for (int64_t i = 0; i < m; ++i) {
+      for (int64_t j = 0; j < n; ++j) {
+        const float v = c[i * n + j];
+        if (i == 3) {
+          EXPECT_TRUE(std::isnan(v)) << i << "," << j;
+        } else if (j == 4) {
+          EXPECT_TRUE(std::isinf(v)) << i << "," << j;
+        } else {
+          EXPECT_TRUE(std::isfinite(v)) << i << "," << j;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace reco::engine
