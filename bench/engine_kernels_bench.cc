@@ -2,8 +2,8 @@
 //
 // BM_Sgemm/<path>/M/N/K runs one Sgemm with a forced path (0 direct, 1 OpenBLAS, 2 oneDNN sgemm) and the one
 // ChooseGemmPath picks (3 auto) on the shapes of the models the engine must be fast on:
-//   MLP 784->128->64->10 at batch 1/100/1000; DIN attention MLP (B*L rows, 64->80->40, L = 20); the CNN's
-//   per-image conv GEMMs (im2col).
+//   MLP 784->128->64->10 and a 64->1 head at batch 1/100/1000; DIN attention MLP (B*L rows, 64->80->40,
+//   L = 20); the CNN's per-image conv GEMMs (im2col).
 // BM_SgemmPacked/M/N/K runs SgemmPacked (B packed once, as for a constant weight) on the same shapes.
 // BM_ConvEngine runs the engine's Conv kernel (a one-node Session: im2col + Sgemm, bias, planned scratch);
 // BM_ConvDnnl runs oneDNN's convolution primitive (created once, plain NCHW in/out, weights reordered once) on
@@ -51,7 +51,8 @@ void BM_Sgemm(benchmark::State& state) {
 }
 
 void GemmShapes(benchmark::internal::Benchmark* b) {
-  const std::vector<std::vector<int64_t>> nk = {{128, 784}, {64, 128}, {10, 64}};  // MLP layers (N, K)
+  // MLP layers (N, K), and a final 64 -> 1 scoring layer (seed model, DIN head).
+  const std::vector<std::vector<int64_t>> nk = {{128, 784}, {64, 128}, {10, 64}, {1, 64}};
   for (int path = 0; path < 4; ++path) {
     for (int64_t batch : {1, 100, 1000}) {
       for (const auto& s : nk) b->Args({path, batch, s[0], s[1]});
@@ -81,7 +82,9 @@ void BM_SgemmPacked(benchmark::State& state) {
 
 void PackedShapes(benchmark::internal::Benchmark* b) {
   for (int64_t batch : {1, 100, 1000}) {
-    for (const auto& s : std::vector<std::vector<int64_t>>{{128, 784}, {64, 128}, {10, 64}}) b->Args({batch, s[0], s[1]});
+    for (const auto& s : std::vector<std::vector<int64_t>>{{128, 784}, {64, 128}, {10, 64}, {1, 64}}) {
+      b->Args({batch, s[0], s[1]});
+    }
     for (const auto& s : std::vector<std::vector<int64_t>>{{80, 64}, {40, 80}}) b->Args({batch * 20, s[0], s[1]});
   }
   b->Args({32, 784, 9});

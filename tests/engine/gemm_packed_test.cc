@@ -27,16 +27,31 @@ extern "C" void* __libc_malloc(size_t);
 extern "C" void* __libc_memalign(size_t, size_t);
 extern "C" void* __libc_calloc(size_t, size_t);
 extern "C" void* __libc_realloc(void*, size_t);
-extern "C" void* malloc(size_t s) { g_mallocs.fetch_add(1, std::memory_order_relaxed); return __libc_malloc(s); }
-extern "C" void* calloc(size_t a, size_t b) { g_mallocs.fetch_add(1, std::memory_order_relaxed); return __libc_calloc(a, b); }
-extern "C" void* realloc(void* p, size_t s) { g_mallocs.fetch_add(1, std::memory_order_relaxed); return __libc_realloc(p, s); }
+extern "C" void* malloc(size_t s) {
+  g_mallocs.fetch_add(1, std::memory_order_relaxed);
+  return __libc_malloc(s);
+}
+extern "C" void* calloc(size_t a, size_t b) {
+  g_mallocs.fetch_add(1, std::memory_order_relaxed);
+  return __libc_calloc(a, b);
+}
+extern "C" void* realloc(void* p, size_t s) {
+  g_mallocs.fetch_add(1, std::memory_order_relaxed);
+  return __libc_realloc(p, s);
+}
 extern "C" int posix_memalign(void** p, size_t a, size_t s) {
   g_mallocs.fetch_add(1, std::memory_order_relaxed);
   *p = __libc_memalign(a, s);
   return *p ? 0 : 12;
 }
-extern "C" void* aligned_alloc(size_t a, size_t s) { g_mallocs.fetch_add(1, std::memory_order_relaxed); return __libc_memalign(a, s); }
-extern "C" void* memalign(size_t a, size_t s) { g_mallocs.fetch_add(1, std::memory_order_relaxed); return __libc_memalign(a, s); }
+extern "C" void* aligned_alloc(size_t a, size_t s) {
+  g_mallocs.fetch_add(1, std::memory_order_relaxed);
+  return __libc_memalign(a, s);
+}
+extern "C" void* memalign(size_t a, size_t s) {
+  g_mallocs.fetch_add(1, std::memory_order_relaxed);
+  return __libc_memalign(a, s);
+}
 #endif
 
 namespace reco::engine {
@@ -58,9 +73,9 @@ struct ForcePortable {
   ~ForcePortable() { internal::SetPackedGemmForcePortableForTesting(false); }
 };
 
-// One product checked against the reference on both paths. C is NaN-filled (SgemmPacked must not read it) with ldc > n when
-// pad_ld, and the padding columns must still be NaN afterwards (no store past column n). Tolerance is relative
-// to sum |a||b| + |bias| per element, the scale of the rounding error of any summation order.
+// One product checked against the reference on both paths. C is NaN-filled (SgemmPacked must not read it) with ldc > n
+// when pad_ld, and the padding columns must still be NaN afterwards (no store past column n). Tolerance is relative to
+// sum |a||b| + |bias| per element, the scale of the rounding error of any summation order.
 void CheckShape(int64_t m, int64_t n, int64_t k, bool trans_b, bool with_bias, bool pad_ld, uint32_t seed) {
   const int64_t lda = k + (pad_ld ? 3 : 0), ldc = n + (pad_ld ? 5 : 0);
   const std::vector<float> a = Random(m * lda, seed), b = Random(k * n, seed + 1), bias = Random(n, seed + 2);
@@ -90,8 +105,8 @@ void CheckShape(int64_t m, int64_t n, int64_t k, bool trans_b, bool with_bias, b
         const float w = want[i * ldc + j] + (with_bias ? bias[j] : 0.f);
         const float tol = 1e-5f * (scale[i * ldc + j] + std::fabs(bias[j])) + 1e-30f;
         ASSERT_NEAR(g, w, tol) << "m=" << m << " n=" << n << " k=" << k << " trans_b=" << trans_b
-                               << " bias=" << with_bias << " pad=" << pad_ld << " portable=" << portable << " at ("
-                               << i << ", " << j << ")";
+                               << " bias=" << with_bias << " pad=" << pad_ld << " portable=" << portable << " at (" << i
+                               << ", " << j << ")";
       }
     }
   }
@@ -102,7 +117,7 @@ TEST(SgemmPacked, MatchesReferenceOnManyShapes) {
   uint32_t seed = 1;
   int variant = 0;
   for (int64_t m : {1, 2, 5, 6, 7, 13, 64, 100, 257}) {
-    for (int64_t n : {1, 7, 15, 16, 17, 40, 80, 100, 128, 200}) {
+    for (int64_t n : {1, 2, 3, 4, 7, 15, 16, 17, 40, 80, 100, 128, 200}) {
       for (int64_t k : {1, 3, 16, 64, 80, 300, 784}) {
         for (bool trans_b : {false, true}) {
           // Bias and padded leading dims alternate so every (m, n, k, trans_b) sees two of the four combinations
@@ -123,10 +138,11 @@ TEST(SgemmPacked, PanelLayout) {
   struct Want {
     int64_t n, full, narrow;
   };
-  for (const Want& w : {Want{1, 0, 1}, Want{8, 0, 8}, Want{9, 1, 0}, Want{10, 1, 0}, Want{16, 1, 0},
-                        Want{17, 1, 1}, Want{40, 2, 8}, Want{80, 5, 0}, Want{127, 8, 0}}) {
+  for (const Want& w : {Want{5, 0, 5}, Want{8, 0, 8}, Want{9, 1, 0}, Want{10, 1, 0}, Want{16, 1, 0}, Want{17, 1, 1},
+                        Want{40, 2, 8}, Want{80, 5, 0}, Want{127, 8, 0}}) {
     const std::vector<float> b = Random(3 * w.n, 1);
     const PackedMatrix p = PackedMatrix::Pack(b.data(), 3, w.n, false);
+    EXPECT_EQ(p.layout(), PackedMatrix::Layout::kPanels) << "n=" << w.n;
     EXPECT_EQ(p.full_panels(), w.full) << "n=" << w.n;
     EXPECT_EQ(p.narrow_cols(), w.narrow) << "n=" << w.n;
     EXPECT_EQ(reinterpret_cast<uintptr_t>(p.panel(0)) % 64, 0u) << "n=" << w.n;
@@ -135,17 +151,52 @@ TEST(SgemmPacked, PanelLayout) {
   }
 }
 
+// N <= 4: B^T rows padded to a multiple of 8 along K with zeros.
+TEST(SgemmPacked, DotLayout) {
+  for (int64_t n = 1; n <= 4; ++n) {
+    const int64_t k = 13;
+    const std::vector<float> b = Random(k * n, 1);
+    for (bool trans_b : {false, true}) {
+      const PackedMatrix p = PackedMatrix::Pack(b.data(), k, n, trans_b);
+      ASSERT_EQ(p.layout(), PackedMatrix::Layout::kDot) << "n=" << n;
+      ASSERT_EQ(p.k_padded(), 16);
+      for (int64_t j = 0; j < n; ++j) {
+        EXPECT_EQ(reinterpret_cast<uintptr_t>(p.column(j)) % 32, 0u);
+        for (int64_t q = 0; q < 16; ++q) {
+          const float want = q < k ? (trans_b ? b[j * k + q] : b[q * n + j]) : 0.f;
+          EXPECT_EQ(p.column(j)[q], want) << "n=" << n << " col " << j << " k " << q << " trans_b=" << trans_b;
+        }
+      }
+    }
+  }
+}
+
+// Pack(alpha) scales B once: C = alpha * A * B + bias.
+TEST(SgemmPacked, AlphaIsFoldedIntoPacking) {
+  for (int64_t n : {3, 40}) {
+    const int64_t m = 9, k = 21;
+    const std::vector<float> a = Random(m * k, 1), b = Random(k * n, 2), bias = Random(n, 3);
+    const PackedMatrix p = PackedMatrix::Pack(b.data(), k, n, false, /*alpha=*/-0.5f);
+    std::vector<float> got(static_cast<size_t>(m * n)), want(static_cast<size_t>(m * n));
+    SgemmPacked(m, a.data(), k, p, bias.data(), got.data(), n);
+    SgemmReference(false, false, m, n, k, -0.5f, a.data(), k, b.data(), n, 0.f, want.data(), n);
+    for (int64_t i = 0; i < m * n; ++i) ASSERT_NEAR(got[i], want[i] + bias[i % n], 1e-5f * k) << "n=" << n << " " << i;
+  }
+}
+
 TEST(SgemmPacked, EmptyK) {
-  const PackedMatrix packed = PackedMatrix::Pack(nullptr, 0, 20, false);
-  EXPECT_TRUE(packed.empty());
-  const std::vector<float> bias = Random(20, 1);
-  for (bool portable : {false, true}) {
-    ForcePortable force(portable);
-    std::vector<float> c(3 * 20, kNaN);
-    SgemmPacked(3, nullptr, 0, packed, bias.data(), c.data(), 20);
-    for (size_t i = 0; i < c.size(); ++i) ASSERT_EQ(c[i], bias[i % 20]) << i;
-    SgemmPacked(3, nullptr, 0, packed, nullptr, c.data(), 20);
-    for (float v : c) ASSERT_EQ(v, 0.f);
+  for (int64_t n : {3, 20}) {
+    const PackedMatrix packed = PackedMatrix::Pack(nullptr, 0, n, false);
+    EXPECT_TRUE(packed.empty());
+    const std::vector<float> bias = Random(n, 1);
+    for (bool portable : {false, true}) {
+      ForcePortable force(portable);
+      std::vector<float> c(static_cast<size_t>(3 * n), kNaN);
+      SgemmPacked(3, nullptr, 0, packed, bias.data(), c.data(), n);
+      for (size_t i = 0; i < c.size(); ++i) ASSERT_EQ(c[i], bias[i % n]) << i;
+      SgemmPacked(3, nullptr, 0, packed, nullptr, c.data(), n);
+      for (float v : c) ASSERT_EQ(v, 0.f);
+    }
   }
 }
 
@@ -202,7 +253,7 @@ TEST(SgemmPacked, EpilogueSeesEveryRowOnceInOrder) {
   for (bool portable : {false, true}) {
     ForcePortable force(portable);
     for (int64_t m : {1, 5, 6, 7, 47, 48, 49, 257, 1000}) {
-      for (int64_t n : {7, 40, 80, 128}) {
+      for (int64_t n : {1, 7, 40, 80, 128}) {
         const int64_t k = 64, ldc = n + 1;
         const std::vector<float> a = Random(m * k, 1), b = Random(k * n, 2), bias = Random(n, 3);
         const PackedMatrix packed = PackedMatrix::Pack(b.data(), k, n, false);
@@ -239,8 +290,8 @@ TEST(SgemmPacked, DoesNotAllocate) {
   void* (*volatile alloc)(size_t) = malloc;  // the hook works: one counted call
   free(alloc(64));
   ASSERT_EQ(g_mallocs.load() - h0, 1);
-  const std::vector<std::vector<int64_t>> shapes = {{1, 128, 784}, {3, 10, 64},   {100, 128, 784},
-                                                    {2000, 80, 64}, {2000, 40, 80}, {257, 17, 300}};
+  const std::vector<std::vector<int64_t>> shapes = {{1, 128, 784},  {3, 10, 64},    {100, 128, 784}, {2000, 80, 64},
+                                                    {2000, 40, 80}, {257, 17, 300}, {1000, 1, 64}};
   for (bool portable : {false, true}) {
     ForcePortable force(portable);
     for (const auto& s : shapes) {
@@ -260,24 +311,26 @@ TEST(SgemmPacked, DoesNotAllocate) {
 }
 
 TEST(SgemmPacked, NaNAndInfPropagate) {
-  const int64_t m = 7, n = 20, k = 5;
-  std::vector<float> a = Random(m * k, 1), b = Random(k * n, 2);
-  a[3 * k + 2] = kNaN;                                   // row 3 all NaN
-  b[1 * n + 4] = std::numeric_limits<float>::infinity();  // column 4 +-Inf (or NaN on row 3)
-  const PackedMatrix packed = PackedMatrix::Pack(b.data(), k, n, false);
-  for (bool portable : {false, true}) {
-    ForcePortable force(portable);
-    std::vector<float> c(static_cast<size_t>(m * n));
-    SgemmPacked(m, a.data(), k, packed, nullptr, c.data(), n);
-    for (int64_t i = 0; i < m; ++i) {
-      for (int64_t j = 0; j < n; ++j) {
-        const float v = c[i * n + j];
-        if (i == 3) {
-          EXPECT_TRUE(std::isnan(v)) << i << "," << j;
-        } else if (j == 4) {
-          EXPECT_TRUE(std::isinf(v)) << i << "," << j;
-        } else {
-          EXPECT_TRUE(std::isfinite(v)) << i << "," << j;
+  for (int64_t n : {3, 20}) {  // dot and panel layouts
+    const int64_t m = 7, k = 5, inf_col = n - 1;
+    std::vector<float> a = Random(m * k, 1), b = Random(k * n, 2);
+    a[3 * k + 2] = kNaN;                                          // row 3 all NaN
+    b[1 * n + inf_col] = std::numeric_limits<float>::infinity();  // one column +-Inf (NaN on row 3)
+    const PackedMatrix packed = PackedMatrix::Pack(b.data(), k, n, false);
+    for (bool portable : {false, true}) {
+      ForcePortable force(portable);
+      std::vector<float> c(static_cast<size_t>(m * n));
+      SgemmPacked(m, a.data(), k, packed, nullptr, c.data(), n);
+      for (int64_t i = 0; i < m; ++i) {
+        for (int64_t j = 0; j < n; ++j) {
+          const float v = c[i * n + j];
+          if (i == 3) {
+            EXPECT_TRUE(std::isnan(v)) << i << "," << j << " n=" << n;
+          } else if (j == inf_col) {
+            EXPECT_TRUE(std::isinf(v)) << i << "," << j << " n=" << n;
+          } else {
+            EXPECT_TRUE(std::isfinite(v)) << i << "," << j << " n=" << n;
+          }
         }
       }
     }

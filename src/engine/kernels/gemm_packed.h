@@ -9,11 +9,14 @@
 // the optional RowBlockEpilogue is called on it, once per row, in increasing row order, so an elementwise chain
 // (bias, Dice, PRelu, Sigmoid...) runs while the block is still in cache.
 //
-// How: a BLIS/Haswell-style 6x16 register micro-kernel (12 ymm accumulators, 6 broadcasts of A and 2 loads of B
-// per k), compiled for AVX2+FMA and dispatched at run time; A is read in place (no packing: its rows are
-// contiguous and each 6-row tile is reused across all panels while it sits in L1). Narrower row counts use
-// wider column groups (1x64, 2x48, 3x32) to keep enough independent accumulators; a tail of N % 16 <= 8 columns
-// is packed 8 wide and run 12 rows at a time. CPUs without AVX2+FMA take a portable loop over the same packing.
+// How (gemm_packed_avx2.cc): a BLIS/Haswell-style 6x16 register micro-kernel (12 ymm accumulators, 6 broadcasts
+// of A and 2 loads of B per k), compiled for AVX2+FMA and dispatched at run time; A is read in place (no packing:
+// its rows are contiguous and each 6-row tile is reused across all panels while it sits in L1). Fewer rows use
+// wider column groups (1x64, 2x48, 3x32) to keep 8-12 independent accumulators; a tail of N % 16 <= 8 columns is
+// packed 8 wide and run 12 rows at a time; N <= 4 uses dot products along K. CPUs without AVX2+FMA take portable
+// loops over the same packing (gemm_packed.cc). K is not blocked: a 6-row tile of A (6 x K) and the panels of B
+// are expected to fit L1 and L2 (K <= ~1000 and K * N * 4 bytes <= ~400 KiB run at full speed; larger B streams
+// from L3).
 // Thread-safety: PackedMatrix is immutable after Pack (share it between threads freely); SgemmPacked is
 // reentrant.
 #pragma once
@@ -24,13 +27,18 @@
 
 namespace reco::engine {
 
-// B repacked into panels: panel j (j < full_panels) holds columns [16j, 16j+16) as K rows of 16 floats; when N
-// % 16 is 1..8 a last panel holds the remaining columns as K rows of 8 floats (zero-padded), when it is 9..15 the
-// last panel is a zero-padded 16-wide one (counted in full_panels).
+// B repacked for the micro-kernels, in one of two layouts:
+//  - kPanels (N > kDotMaxN): panel j (j < full_panels) holds columns [16j, 16j+16) as K rows of 16 floats; when
+//    N % 16 is 1..8 a last panel holds the remaining columns as K rows of 8 floats (zero-padded); when it is
+//    9..15 the last 16-wide panel is zero-padded (and counted in full_panels).
+//  - kDot (N <= kDotMaxN, e.g. a final 64 -> 1 layer): B^T, N rows of K floats padded to a multiple of 8, so each
+//    output is a vectorised dot product along K (a panel would waste 7/8 of every FMA on padding at N = 1).
 class PackedMatrix {
  public:
   static constexpr int64_t kPanel = 16;
   static constexpr int64_t kNarrowPanel = 8;
+  static constexpr int64_t kDotMaxN = 4;
+  enum class Layout { kPanels, kDot };
 
   PackedMatrix() = default;
   PackedMatrix(PackedMatrix&&) noexcept = default;
@@ -38,18 +46,23 @@ class PackedMatrix {
   PackedMatrix(const PackedMatrix&) = delete;
   PackedMatrix& operator=(const PackedMatrix&) = delete;
 
-  // b: [k, n] row-major (ldb = n), or [n, k] row-major (ldb = k) when trans_b. k, n >= 0.
-  static PackedMatrix Pack(const float* b, int64_t k, int64_t n, bool trans_b);
+  // b: [k, n] row-major (ldb = n), or [n, k] row-major (ldb = k) when trans_b; k, n >= 0 (b may be null when
+  // k * n == 0). Stores alpha * b, so ONNX Gemm's alpha costs nothing per call.
+  static PackedMatrix Pack(const float* b, int64_t k, int64_t n, bool trans_b, float alpha = 1.f);
 
   int64_t k() const { return k_; }
   int64_t n() const { return n_; }
   bool empty() const { return k_ == 0 || n_ == 0; }
-  // Panel layout (for the kernels).
-  int64_t full_panels() const { return full_panels_; }           // 16-wide panels
-  bool has_narrow_panel() const { return narrow_cols_ > 0; }     // the 8-wide tail panel
-  int64_t narrow_cols() const { return narrow_cols_; }           // valid columns of the 8-wide tail (0..8)
-  const float* panel(int64_t j) const { return data_.get() + j * k_ * kPanel; }  // j <= full_panels()
   size_t bytes() const { return floats_ * sizeof(float); }
+  Layout layout() const { return layout_; }
+  // kPanels layout.
+  int64_t full_panels() const { return full_panels_; }        // 16-wide panels
+  bool has_narrow_panel() const { return narrow_cols_ > 0; }  // the 8-wide tail panel
+  int64_t narrow_cols() const { return narrow_cols_; }        // valid columns of the 8-wide tail (0..8)
+  const float* panel(int64_t j) const { return data_.get() + j * k_ * kPanel; }  // j <= full_panels()
+  // kDot layout: column j of B, k_padded() floats (zeros past k).
+  int64_t k_padded() const { return k_padded_; }
+  const float* column(int64_t j) const { return data_.get() + j * k_padded_; }
 
  private:
   struct AlignedDelete {
@@ -57,7 +70,8 @@ class PackedMatrix {
   };
   std::unique_ptr<float[], AlignedDelete> data_;
   size_t floats_ = 0;
-  int64_t k_ = 0, n_ = 0, full_panels_ = 0, narrow_cols_ = 0;
+  Layout layout_ = Layout::kPanels;
+  int64_t k_ = 0, n_ = 0, full_panels_ = 0, narrow_cols_ = 0, k_padded_ = 0;
 };
 
 // Called after rows [row0, row0 + rows) of C are final; c_block points at row row0 (c + row0 * ldc).
@@ -80,6 +94,19 @@ bool PackedGemmAvailable();
 namespace internal {
 // Tests: force the portable path even on AVX2 CPUs (process-wide; not for production use).
 void SetPackedGemmForcePortableForTesting(bool force);
+
+// The arguments of one SgemmPacked call, shared by the portable and the AVX2 row-block drivers.
+struct PackedProblem {
+  const float* a;
+  int64_t lda;
+  const PackedMatrix* b;
+  const float* bias;
+  float* c;
+  int64_t ldc;
+};
+// Computes rows [row0, row0 + rows) of C with the AVX2+FMA kernels (gemm_packed_avx2.cc; only call when
+// PackedGemmAvailable()).
+void PackedRowBlockAvx2(const PackedProblem& pb, int64_t row0, int64_t rows);
 }  // namespace internal
 
 }  // namespace reco::engine
