@@ -136,6 +136,37 @@ __attribute__((target("avx2,fma"))) inline float HorizontalSum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
+// One step of 8 along K: acc[r][j] += A[r, p..p+8) * Bt[j, p..p+8). (No lambdas here: a lambda does not inherit
+// the target attribute, and the portable build, -DRECO_ENGINE_AVX2=OFF, could not inline the intrinsics into it.)
+template <int MR, int NC, bool kMaskedA>
+__attribute__((target("avx2,fma"), always_inline)) inline void DotStep(const float* a, int64_t lda, const float* bt,
+                                                                       int64_t kp, int64_t p, __m256i mask,
+                                                                       __m256 (&acc)[MR][NC]) {
+  if constexpr (NC <= MR) {  // B in registers, one row of A at a time
+    __m256 bv[NC];
+#pragma GCC unroll 4
+    for (int j = 0; j < NC; ++j) bv[j] = _mm256_load_ps(bt + j * kp + p);
+#pragma GCC unroll 12
+    for (int r = 0; r < MR; ++r) {
+      const __m256 av = kMaskedA ? _mm256_maskload_ps(a + r * lda + p, mask) : _mm256_loadu_ps(a + r * lda + p);
+#pragma GCC unroll 4
+      for (int j = 0; j < NC; ++j) acc[r][j] = _mm256_fmadd_ps(av, bv[j], acc[r][j]);
+    }
+  } else {  // A in registers, one column of B at a time
+    __m256 av[MR];
+#pragma GCC unroll 12
+    for (int r = 0; r < MR; ++r) {
+      av[r] = kMaskedA ? _mm256_maskload_ps(a + r * lda + p, mask) : _mm256_loadu_ps(a + r * lda + p);
+    }
+#pragma GCC unroll 4
+    for (int j = 0; j < NC; ++j) {
+      const __m256 bv = _mm256_load_ps(bt + j * kp + p);
+#pragma GCC unroll 12
+      for (int r = 0; r < MR; ++r) acc[r][j] = _mm256_fmadd_ps(av[r], bv, acc[r][j]);
+    }
+  }
+}
+
 template <int MR, int NC>
 __attribute__((target("avx2,fma"), noinline)) void DotTile(const float* a, int64_t lda, const PackedMatrix& b,
                                                            const float* bias, float* c, int64_t ldc) {
@@ -148,38 +179,10 @@ __attribute__((target("avx2,fma"), noinline)) void DotTile(const float* a, int64
 #pragma GCC unroll 4
     for (int j = 0; j < NC; ++j) acc[r][j] = _mm256_setzero_ps();
   }
-  auto step = [&](int64_t p, auto load_a) __attribute__((always_inline)) {
-    if constexpr (NC <= MR) {  // B in registers, one row of A at a time
-      __m256 bv[NC];
-#pragma GCC unroll 4
-      for (int j = 0; j < NC; ++j) bv[j] = _mm256_load_ps(bt + j * kp + p);
-#pragma GCC unroll 12
-      for (int r = 0; r < MR; ++r) {
-        const __m256 av = load_a(a + r * lda + p);
-#pragma GCC unroll 4
-        for (int j = 0; j < NC; ++j) acc[r][j] = _mm256_fmadd_ps(av, bv[j], acc[r][j]);
-      }
-    } else {  // A in registers, one column of B at a time
-      __m256 av[MR];
-#pragma GCC unroll 12
-      for (int r = 0; r < MR; ++r) av[r] = load_a(a + r * lda + p);
-#pragma GCC unroll 4
-      for (int j = 0; j < NC; ++j) {
-        const __m256 bv = _mm256_load_ps(bt + j * kp + p);
-#pragma GCC unroll 12
-        for (int r = 0; r < MR; ++r) acc[r][j] = _mm256_fmadd_ps(av[r], bv, acc[r][j]);
-      }
-    }
-  };
+  const __m256i all = _mm256_set1_epi32(-1);
   int64_t p = 0;
-  for (; p + 8 <= k; p += 8)
-    step(
-        p, [](const float* x) __attribute__((always_inline)) { return _mm256_loadu_ps(x); });
-  if (p < k) {
-    const __m256i mask = LaneMask(k - p);
-    step(
-        p, [mask](const float* x) __attribute__((always_inline)) { return _mm256_maskload_ps(x, mask); });
-  }
+  for (; p + 8 <= k; p += 8) DotStep<MR, NC, false>(a, lda, bt, kp, p, all, acc);
+  if (p < k) DotStep<MR, NC, true>(a, lda, bt, kp, p, LaneMask(k - p), acc);
 #pragma GCC unroll 12
   for (int r = 0; r < MR; ++r) {
 #pragma GCC unroll 4
