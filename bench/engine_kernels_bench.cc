@@ -4,7 +4,8 @@
 // ChooseGemmPath picks (3 auto) on the shapes of the models the engine must be fast on:
 //   MLP 784->128->64->10 and a 64->1 head at batch 1/100/1000; DIN attention MLP (B*L rows, 64->80->40,
 //   L = 20); the CNN's per-image conv GEMMs (im2col).
-// BM_SgemmPacked/M/N/K runs SgemmPacked (B packed once, as for a constant weight) on the same shapes.
+// BM_SgemmPacked/M/N/K runs SgemmPacked (B packed once, as for a constant weight) on the same shapes;
+// BM_SgemmPackedPRelu compares an elementwise op fused into its row-block epilogue with a separate pass.
 // BM_ConvEngine runs the engine's Conv kernel (a one-node Session: im2col + Sgemm, bias, planned scratch);
 // BM_ConvDnnl runs oneDNN's convolution primitive (created once, plain NCHW in/out, weights reordered once) on
 // the small CNN's shapes (conv3x3 1->32 on 28x28, conv3x3 32->64 on 14x14, pad 1) at batch 1/100.
@@ -14,6 +15,7 @@
 #include <onnx/onnx_pb.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <cmath>
 #include <memory>
 #include <random>
 #include <string>
@@ -91,6 +93,40 @@ void PackedShapes(benchmark::internal::Benchmark* b) {
   b->Args({64, 196, 288});
 }
 BENCHMARK(BM_SgemmPacked)->Apply(PackedShapes)->ArgNames({"M", "N", "K"});
+
+// BM_SgemmPackedPRelu/fused/M/N/K: GEMM + bias + PRelu(0.25) over C, the PRelu either in the row-block epilogue
+// (fused:1, while the block is in cache) or as a second pass over the whole C afterwards (fused:0).
+void PReluRows(void*, float* c, int64_t, int64_t rows, int64_t ldc) {
+  for (int64_t i = 0; i < rows; ++i) {
+    float* row = c + i * ldc;
+    // PRelu(x, 0.25) = 0.625 x + 0.375 |x|: branch-free so it vectorises (this target is built without
+    // -fno-trapping-math, under which GCC turns a float select into a branch that mispredicts on random signs).
+    for (int64_t j = 0; j < ldc; ++j) row[j] = 0.625f * row[j] + 0.375f * std::fabs(row[j]);
+  }
+}
+
+void BM_SgemmPackedPRelu(benchmark::State& state) {
+  const bool fused = state.range(0) != 0;
+  const int64_t m = state.range(1), n = state.range(2), k = state.range(3);
+  std::vector<float> a = Random(m * k, 1), b = Random(k * n, 2), bias = Random(n, 3), c(static_cast<size_t>(m * n));
+  const PackedMatrix packed = PackedMatrix::Pack(b.data(), k, n, /*trans_b=*/false);
+  for (auto _ : state) {
+    if (fused) {
+      SgemmPacked(m, a.data(), k, packed, bias.data(), c.data(), n, {PReluRows, nullptr});
+    } else {
+      SgemmPacked(m, a.data(), k, packed, bias.data(), c.data(), n);
+      PReluRows(nullptr, c.data(), 0, m, n);
+    }
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["GFLOPS"] = benchmark::Counter(2.0 * m * n * k, benchmark::Counter::kIsIterationInvariantRate,
+                                                benchmark::Counter::kIs1000);
+}
+BENCHMARK(BM_SgemmPackedPRelu)
+    ->ArgsProduct({{0, 1}, {2000, 20000}, {80}, {64}})
+    ->ArgNames({"fused", "M", "N", "K"})
+    ->Unit(benchmark::kMicrosecond);
 
 struct ConvShape {
   int64_t c, m, hw;
