@@ -137,6 +137,12 @@ TEST(SgemmPacked, MatchesReferenceOnManyShapes) {
   }
 }
 
+// Big enough (A + C > 4 MiB, K <= 256) for the AVX2 path to prefetch the next tile; m % 6 != 0 so the last
+// prefetch would run past the end of A and C.
+TEST(SgemmPacked, LargeStreamingProduct) {
+  CheckShape(/*m=*/7001, /*n=*/80, /*k=*/64, /*trans_b=*/false, /*with_bias=*/true, /*pad_ld=*/true, /*seed=*/7);
+}
+
 TEST(SgemmPacked, PanelLayout) {
   struct Want {
     int64_t n, full, narrow;

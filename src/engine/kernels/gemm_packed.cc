@@ -13,6 +13,8 @@ namespace {
 constexpr int64_t kTileRows = 6;           // rows of the main micro-kernel: row blocks are whole tiles
 constexpr int64_t kRowBlockBytes = 16384;  // target size of one epilogue block of C (half of L1d)
 constexpr int64_t kMaxRowBlock = 120;
+constexpr int64_t kPrefetchMaxK = 256;
+constexpr int64_t kPrefetchMinBytes = int64_t{4} << 20;
 constexpr std::align_val_t kAlign{64};
 
 std::atomic<bool> g_force_portable{false};
@@ -113,7 +115,12 @@ bool PackedGemmAvailable() { return CpuHasAvx2Fma(); }
 void SgemmPacked(int64_t m, const float* a, int64_t lda, const PackedMatrix& b, const float* bias, float* c,
                  int64_t ldc, RowBlockEpilogue epilogue) {
   if (m <= 0 || b.n() == 0) return;
-  const internal::PackedProblem pb{a, lda, &b, bias, c, ldc};
+  // Software prefetch of the next tile pays only when A and C stream from L3 or memory, and only while a tile of
+  // A is small next to L1 (measured, M x 80 x 64: +5-45% at M = 10000/20000 (A+C 6-12 MB), -2-4% at M = 2000/5000;
+  // 1000 x 128 x 784: -3-10%).
+  const bool prefetch = b.layout() == PackedMatrix::Layout::kPanels && b.k() <= kPrefetchMaxK &&
+                        m * (lda + ldc) * static_cast<int64_t>(sizeof(float)) > kPrefetchMinBytes;
+  const internal::PackedProblem pb{m, a, lda, &b, bias, c, ldc, prefetch};
   const bool avx2 = CpuHasAvx2Fma() && !g_force_portable.load(std::memory_order_relaxed);
   const int64_t block = PackedRowBlock(b.n());
   for (int64_t row0 = 0; row0 < m; row0 += block) {

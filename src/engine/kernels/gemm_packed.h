@@ -97,12 +97,14 @@ void SetPackedGemmForcePortableForTesting(bool force);
 
 // The arguments of one SgemmPacked call, shared by the portable and the AVX2 row-block drivers.
 struct PackedProblem {
+  int64_t m;
   const float* a;
   int64_t lda;
   const PackedMatrix* b;
   const float* bias;
   float* c;
   int64_t ldc;
+  bool prefetch;  // prefetch the next 6-row tile of A and C (large, streaming products; see gemm_packed.cc)
 };
 // Computes rows [row0, row0 + rows) of C with the AVX2+FMA kernels (gemm_packed_avx2.cc; only call when
 // PackedGemmAvailable()).
