@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -48,9 +49,10 @@ std::string HumanBytes(double b) {
   return buf;
 }
 
-StatusOr<std::unique_ptr<engine::Session>> LoadSession(const std::string& path, int threads) {
+StatusOr<std::unique_ptr<engine::Session>> LoadSession(const std::string& path, int threads, bool fusion = true) {
   engine::SessionOptions options;
   options.intra_op_threads = threads;
+  options.fusion = fusion;
   auto session = engine::Session::Load(path, options);
   if (!session.ok()) return session.status().WithContext(path);
   return session;
@@ -170,6 +172,14 @@ struct Timing {
   double median_us = 0, p99_us = 0;
 };
 
+// This thread's CPU time: unlike wall time it does not count time the scheduler gave to other processes, so it is
+// the steadier number on a shared machine.
+double ThreadCpuMicros() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
+}
+
 Timing Summarize(std::vector<double>& us) {
   std::sort(us.begin(), us.end());
   auto at = [&](double p) { return us[std::min(us.size() - 1, static_cast<size_t>(p * us.size()))]; };
@@ -180,7 +190,7 @@ RunFn SetupBench(CLI::App& sub) {
   struct Args {
     std::string model, batches = "1,100,1000", dump_io;
     int runs = 200, threads = 1;
-    bool json = false, profile = false;
+    bool json = false, profile = false, no_fusion = false;
     std::vector<std::string> dims;
   };
   auto a = std::make_shared<Args>();
@@ -192,6 +202,7 @@ RunFn SetupBench(CLI::App& sub) {
   sub.add_option("--threads", a->threads, "intra-op threads")->check(CLI::Range(1, 256))->capture_default_str();
   sub.add_flag("--json", a->json, "one JSON object per batch size instead of a table");
   sub.add_option("--dim", a->dims, "NAME=VALUE: size of a symbolic input dim (e.g. hist_batch=1), repeatable");
+  sub.add_flag("--no-fusion", a->no_fusion, "load without operator fusion (to measure what fusion buys)");
   sub.add_flag("--profile", a->profile, "after each batch size, print time per op type (a separate profiled pass)");
   sub.add_option("--dump-io", a->dump_io, "write inputs and outputs as raw files to DIR/b<batch>/ (for bench/)");
   return [a]() -> Status {
@@ -213,19 +224,21 @@ RunFn SetupBench(CLI::App& sub) {
       }
       named_dims[d.substr(0, eq)] = v;
     }
-    ASSIGN_OR_RETURN(auto session, LoadSession(a->model, a->threads));
-    if (!a->json) std::printf("%8s %12s %12s %12s\n", "batch", "median_us", "p99_us", "runs/s");
+    ASSIGN_OR_RETURN(auto session, LoadSession(a->model, a->threads, !a->no_fusion));
+    if (!a->json) std::printf("%8s %12s %12s %12s %12s\n", "batch", "median_us", "p99_us", "runs/s", "cpu_med_us");
     for (int64_t batch : batches) {
       ASSIGN_OR_RETURN(ModelInputs inputs, MakeInputs(*session, a->model, batch, 1, 8, named_dims));
       const auto views = inputs.views();
       engine::RunContext ctx;
       const int warmup = std::max(3, std::min(50, a->runs / 10));
       for (int i = 0; i < warmup; ++i) RETURN_IF_ERROR(session->Run(views, &ctx));
-      std::vector<double> us(a->runs);
+      std::vector<double> us(a->runs), cpu_us(a->runs);
       for (int i = 0; i < a->runs; ++i) {
+        const double c0 = ThreadCpuMicros();
         const auto t0 = std::chrono::steady_clock::now();
         RETURN_IF_ERROR(session->Run(views, &ctx));
         us[i] = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+        cpu_us[i] = ThreadCpuMicros() - c0;
       }
       if (!a->dump_io.empty()) {
         const std::string dir = a->dump_io + "/b" + std::to_string(batch);
@@ -234,12 +247,14 @@ RunFn SetupBench(CLI::App& sub) {
         RETURN_IF_ERROR(DumpTensors(dir, outs, "reco_", /*write_spec=*/false));
       }
       const Timing t = Summarize(us);
+      const Timing cpu = Summarize(cpu_us);
       if (a->json) {
-        std::printf("{\"batch\": %lld, \"median_us\": %.2f, \"p99_us\": %.2f, \"runs_per_s\": %.1f}\n",
-                    static_cast<long long>(batch), t.median_us, t.p99_us, 1e6 / t.median_us);
+        std::printf("{\"batch\": %lld, \"median_us\": %.2f, \"p99_us\": %.2f, \"runs_per_s\": %.1f, "
+                    "\"cpu_median_us\": %.2f}\n",
+                    static_cast<long long>(batch), t.median_us, t.p99_us, 1e6 / t.median_us, cpu.median_us);
       } else {
-        std::printf("%8lld %12.2f %12.2f %12.1f\n", static_cast<long long>(batch), t.median_us, t.p99_us,
-                    1e6 / t.median_us);
+        std::printf("%8lld %12.2f %12.2f %12.1f %12.2f\n", static_cast<long long>(batch), t.median_us, t.p99_us,
+                    1e6 / t.median_us, cpu.median_us);
       }
       if (a->profile) {
         // Separate pass so the clock reads around every step do not skew the timings above.

@@ -44,9 +44,10 @@ std::string_view ActivationName(Activation::Kind kind) {
 }
 
 KernelInfo::KernelInfo(const onnx::NodeProto& node, int opset, std::vector<const TensorView*> constant_inputs,
-                       Activation fused_activation, bool fused_bias)
+                       Activation fused_activation, bool fused_bias,
+                       std::shared_ptr<const EpilogueProgram> fused_epilogue)
     : node_(node), display_name_(node.name()), opset_(opset), constant_inputs_(std::move(constant_inputs)),
-      fused_activation_(fused_activation), fused_bias_(fused_bias) {}
+      fused_activation_(fused_activation), fused_bias_(fused_bias), fused_epilogue_(std::move(fused_epilogue)) {}
 
 bool KernelInfo::input_exists(int i) const { return i >= 0 && i < node_.input_size() && !node_.input(i).empty(); }
 

@@ -28,6 +28,8 @@
 
 namespace reco::engine {
 
+struct EpilogueProgram;  // engine/epilogue.h
+
 // An activation the planner may fuse into the producing kernel (Gemm/MatMul/Conv + Relu/Sigmoid/...), see
 // KernelDef::kFusableActivation. Kernels that accept it apply it to every output element.
 struct Activation {
@@ -46,7 +48,8 @@ std::string_view ActivationName(Activation::Kind kind);
 class KernelInfo {
  public:
   KernelInfo(const onnx::NodeProto& node, int opset, std::vector<const TensorView*> constant_inputs,
-             Activation fused_activation = {}, bool fused_bias = false);
+             Activation fused_activation = {}, bool fused_bias = false,
+             std::shared_ptr<const EpilogueProgram> fused_epilogue = nullptr);
 
   // The node's name, or "<Op>#<index>" when the model leaves it empty.
   const std::string& node_name() const { return display_name_; }
@@ -80,6 +83,10 @@ class KernelInfo {
   // i.e. input(NumInputs()-1) in the context), a 1-D tensor broadcast over the last output dim.
   const Activation& fused_activation() const { return fused_activation_; }
   bool fused_bias() const { return fused_bias_; }
+  // Set by the planner when it fused an elementwise chain behind this node (KernelDef::kFusableEpilogue): the
+  // chain's side inputs follow the original inputs (and the fused bias, if any), in program order, and output 0
+  // becomes the chain's result.
+  const std::shared_ptr<const EpilogueProgram>& fused_epilogue() const { return fused_epilogue_; }
 
   // "node 'name' (Op, opset N)" for error messages.
   std::string Describe() const;
@@ -91,6 +98,7 @@ class KernelInfo {
   std::vector<const TensorView*> constant_inputs_;
   Activation fused_activation_;
   bool fused_bias_;
+  std::shared_ptr<const EpilogueProgram> fused_epilogue_;
 };
 
 // Plan-time view of one node: input dtypes/shapes (and values when known), outputs to fill in.

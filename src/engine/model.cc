@@ -6,6 +6,7 @@
 #include <set>
 
 #include "engine/eval.h"
+#include "engine/fuse_epilogue.h"
 #include "engine/tensor_proto.h"
 
 namespace reco::engine {
@@ -46,6 +47,14 @@ bool IsActivation(const std::string& op) {
 }
 
 }  // namespace
+
+std::string StepLabel(const Node& node) {
+  std::string s = node.proto->op_type();
+  if (node.fused_bias) s += "+Bias";
+  if (node.fused_activation.kind != Activation::Kind::kNone) s += "+" + std::string(ActivationName(node.fused_activation.kind));
+  if (node.epilogue) s += "+[" + node.epilogue->label + "]";
+  return s;
+}
 
 const TensorView* Model::AddConstant(Tensor t) {
   constants.push_back(std::move(t));
@@ -235,7 +244,8 @@ class ModelBuilder {
   Status MakeKernel(Node* node, const KernelDef& def) {
     std::vector<const TensorView*> consts;
     for (int v : node->inputs) consts.push_back(v >= 0 ? m_->values[v].constant : nullptr);
-    KernelInfo info(*node->proto, node->opset, std::move(consts), node->fused_activation, node->fused_bias);
+    KernelInfo info(*node->proto, node->opset, std::move(consts), node->fused_activation, node->fused_bias,
+                    node->epilogue);
     info.set_display_name(node->name);
     StatusOr<std::unique_ptr<OpKernel>> k = def.factory(info);
     if (!k.ok()) return k.status();
@@ -306,13 +316,25 @@ class ModelBuilder {
     return -1;
   }
 
+  // Index into m_->nodes of each value's producer (-1: graph input or constant).
+  std::vector<int> Producers() const {
+    std::vector<int> producer(m_->values.size(), -1);
+    for (size_t j = 0; j < m_->nodes.size(); ++j) {
+      for (int v : m_->nodes[j].outputs) {
+        if (v >= 0) producer[v] = static_cast<int>(j);
+      }
+    }
+    return producer;
+  }
+
   Status Fuse() {
     std::vector<bool> removed(m_->nodes.size(), false);
     for (size_t i = 0; i < m_->nodes.size(); ++i) {
       Node& n = m_->nodes[i];
-      if (removed[i] || n.outputs.empty() || n.outputs[0] < 0) continue;
+      // A node carrying an epilogue was moved here by its fusion; its chain is complete.
+      if (removed[i] || n.outputs.empty() || n.outputs[0] < 0 || n.epilogue) continue;
       const uint32_t flags = defs_[i]->flags;
-      if (!(flags & (KernelDef::kFusableActivation | KernelDef::kFusableBias))) continue;
+      if (!(flags & (KernelDef::kFusableActivation | KernelDef::kFusableBias | KernelDef::kFusableEpilogue))) continue;
       bool changed = false;
       std::vector<int> uses = CountUses();
       // MatMul(A, W) + b with W constant 2-D [K, N] and b constant 1-D [N].
@@ -334,7 +356,25 @@ class ModelBuilder {
           }
         }
       }
-      if ((flags & KernelDef::kFusableActivation) && uses[n.outputs[0]] == 1) {
+      if (flags & KernelDef::kFusableEpilogue) {
+        const std::vector<int> producer = Producers();
+        if (auto f = FindEpilogueChain(*m_, i, uses, producer, removed)) {
+          n.inputs.insert(n.inputs.end(), f->side_values.begin(), f->side_values.end());
+          n.outputs[0] = f->result_value;
+          n.epilogue = f->program;
+          for (int j : f->absorbed) removed[j] = true;
+          changed = true;
+          // Run the fused node where the chain's last node ran: its side inputs may be computed after the GEMM.
+          const int last = f->absorbed.back();
+          RETURN_IF_ERROR(MakeKernel(&n, *defs_[i]).WithContext("fusing into node '" + n.name + "'"));
+          ++m_->fused_nodes;
+          m_->nodes[last] = std::move(n);
+          std::swap(defs_[last], defs_[i]);
+          removed[last] = false;
+          removed[i] = true;
+          continue;
+        }
+      } else if ((flags & KernelDef::kFusableActivation) && uses[n.outputs[0]] == 1) {
         int c = ConsumerOf(n.outputs[0], i);
         if (c >= 0 && !removed[c] && IsActivation(m_->nodes[c].proto->op_type())) {
           Node& act_node = m_->nodes[c];

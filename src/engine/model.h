@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "engine/epilogue.h"
 #include "engine/kernel.h"
 #include "engine/kernels/registry.h"
 #include "engine/session.h"
@@ -39,6 +40,8 @@ struct Node {
   std::unique_ptr<OpKernel> kernel;
   Activation fused_activation;
   bool fused_bias = false;
+  // Elementwise chain fused behind a Gemm/MatMul (its side inputs are appended to `inputs`).
+  std::shared_ptr<const EpilogueProgram> epilogue;
   uint32_t def_flags = 0;  // KernelDef::flags of the resolved kernel
 };
 
@@ -67,6 +70,9 @@ class Model {
 
   const TensorView* AddConstant(Tensor t);
 };
+
+// "MatMul+Bias+[Mul,Add,Sigmoid]": the op and what was fused into it (plan dumps, profiles).
+std::string StepLabel(const Node& node);
 
 StatusOr<std::unique_ptr<Model>> BuildModel(onnx::ModelProto proto, const std::string& model_dir,
                                             const SessionOptions& options, const KernelRegistry& registry);

@@ -246,9 +246,7 @@ std::string Plan::ToString(const Model& model) const {
   for (size_t i = 0; i < steps.size(); ++i) {
     const PlanStep& st = steps[i];
     const Node& n = model.nodes[st.node];
-    s += "  " + std::to_string(i) + ": " + n.proto->op_type();
-    if (n.fused_bias) s += "+Bias";
-    if (n.fused_activation.kind != Activation::Kind::kNone) s += "+" + std::string(ActivationName(n.fused_activation.kind));
+    s += "  " + std::to_string(i) + ": " + StepLabel(n);
     s += " '" + n.name + "' (";
     for (size_t k = 0; k < st.inputs.size(); ++k) s += (k ? ", " : "") + value_str(st.inputs[k]);
     s += ") -> (";

@@ -337,11 +337,7 @@ StatusOr<std::string> Session::ProfileReport(const RunContext& ctx) const {
   std::map<std::string, std::pair<double, int>> by_op;
   for (size_t s = 0; s < plan.steps.size(); ++s) {
     const Node& node = model_->nodes[plan.steps[s].node];
-    std::string op = node.proto->op_type();
-    if (node.fused_bias) op += "+Add";
-    if (node.fused_activation.kind != Activation::Kind::kNone) {
-      op += "+" + std::string(ActivationName(node.fused_activation.kind));
-    }
+    const std::string op = StepLabel(node);
     by_op[op].first += rc.step_ns[s];
     by_op[op].second += 1;
   }

@@ -1,15 +1,78 @@
 // Gemm and MatMul (float32). Both go through Sgemm (gemm_backend.h), which picks the direct loop or OpenBLAS per
 // shape. Constant weights are re-laid out once at load time into [K, N] (no transpose), the layout both backends
 // stream fastest for the small batch sizes serving sees; the planner may fuse a following activation (both ops)
-// and a MatMul + Add bias (MatMul), applied in the same pass over C.
+// and a MatMul + Add bias (MatMul), applied in the same pass over C, or a whole elementwise chain (epilogue.h),
+// applied block of rows by block of rows right after the GEMM wrote them, while they are in cache.
 #include <algorithm>
+#include <memory>
 #include <vector>
 
+#include "engine/epilogue.h"
 #include "engine/kernels/gemm_backend.h"
 #include "engine/kernels/registry.h"
 
 namespace reco::engine {
 namespace {
+
+// The fused elementwise chain of a Gemm/MatMul node (KernelInfo::fused_epilogue), if any.
+class EpilogueHook {
+ public:
+  explicit EpilogueHook(const KernelInfo& info)
+      : program_(info.fused_epilogue()), first_side_(info.num_inputs() + (info.fused_bias() ? 1 : 0)) {}
+
+  bool active() const { return program_ != nullptr; }
+
+  // Plan time: output 0's shape from the GEMM result's shape `x` (and the chain's side inputs).
+  Status Infer(InferenceContext& ctx, const Shape& x, const OpKernel& kernel) const {
+    if (!program_) {
+      ctx.set_output(0, DType::kFloat32, x);
+      return Status::Ok();
+    }
+    std::vector<Shape> sides;
+    for (int s = 0; s < program_->num_side_inputs; ++s) {
+      const TensorView* meta = ctx.input_meta(first_side_ + s);
+      if (meta == nullptr || meta->dtype != DType::kFloat32) {
+        return InvalidArgumentError(kernel.describe() + ": fused elementwise operand " + std::to_string(s) +
+                                    " is not float32");
+      }
+      sides.push_back(meta->shape);
+    }
+    StatusOr<EpiloguePlan> plan = EpilogueShapes(*program_, x, sides);
+    if (!plan.ok()) return plan.status().WithContext(kernel.describe() + " + [" + program_->label + "]");
+    ctx.set_output(0, DType::kFloat32, plan->out_shape);
+    if (!plan->in_place) ctx.request_scratch(sizeof(float) * static_cast<size_t>(x.num_elements()));
+    ctx.set_plan_state(std::make_shared<const EpiloguePlan>(std::move(plan).value()));
+    return Status::Ok();
+  }
+
+  // Where the GEMM writes its result: the output itself, or scratch when the chain broadcasts it larger.
+  float* GemmTarget(const KernelContext& ctx) const {
+    float* out = ctx.output(0).data_as<float>();
+    if (!program_ || ctx.plan_state<EpiloguePlan>()->in_place) return out;
+    return static_cast<float*>(ctx.scratch());
+  }
+  bool InPlace(const KernelContext& ctx) const { return !program_ || ctx.plan_state<EpiloguePlan>()->in_place; }
+
+  // Rows per GEMM block so a block of C (~32 KiB) is still in L1/L2 when the chain reads it.
+  static int64_t BlockRows(int64_t n) { return std::max<int64_t>(16, (8192 / std::max<int64_t>(n, 1) + 7) / 8 * 8); }
+
+  // Runs the chain over output rows [row0, row0 + rows).
+  void Apply(const KernelContext& ctx, const float* x, int64_t row0, int64_t rows) const {
+    const float* sides[EpilogueProgram::kMaxSideInputs];
+    for (int s = 0; s < program_->num_side_inputs; ++s) sides[s] = ctx.input(first_side_ + s)->data_as<float>();
+    ApplyEpilogue(*program_, *ctx.plan_state<EpiloguePlan>(), x,
+                  std::span<const float* const>(sides, program_->num_side_inputs), ctx.output(0).data_as<float>(),
+                  row0, rows);
+  }
+  // Runs the chain over every output row.
+  void ApplyAll(const KernelContext& ctx, const float* x) const {
+    Apply(ctx, x, 0, ctx.plan_state<EpiloguePlan>()->rows);
+  }
+
+ private:
+  std::shared_ptr<const EpilogueProgram> program_;
+  int first_side_;
+};
 
 // Copies a constant [rows, cols] matrix, transposed when `transpose`, into a [K, N] buffer.
 std::vector<float> PackKxN(const TensorView& w, bool transpose) {
@@ -29,7 +92,7 @@ class GemmKernel final : public OpKernel {
   explicit GemmKernel(const KernelInfo& info)
       : OpKernel(info), alpha_(info.GetFloat("alpha", 1.f)), beta_(info.GetFloat("beta", 1.f)),
         trans_a_(info.GetInt("transA", 0) != 0), trans_b_(info.GetInt("transB", 0) != 0),
-        act_(info.fused_activation()) {
+        act_(info.fused_activation()), has_c_(info.input_exists(2)), epilogue_(info) {
     if (info.HasAttr("broadcast") && info.GetInt("broadcast", 0) == 0 && info.opset() < 7) {
       SetInitError(Unimplemented("broadcast=0 (opset < 7)"));
     }
@@ -43,7 +106,7 @@ class GemmKernel final : public OpKernel {
   Status InferOutputs(InferenceContext& ctx) const override {
     const TensorView* a = ctx.input_meta(0);
     const TensorView* b = ctx.input_meta(1);
-    const TensorView* c = ctx.num_inputs() > 2 ? ctx.input_meta(2) : nullptr;
+    const TensorView* c = has_c_ ? ctx.input_meta(2) : nullptr;
     if (a->dtype != DType::kFloat32 || b->dtype != DType::kFloat32 || (c && c->dtype != DType::kFloat32)) {
       return Unimplemented("only float32 is supported, got " + std::string(DTypeName(a->dtype)));
     }
@@ -61,39 +124,50 @@ class GemmKernel final : public OpKernel {
       if (!ok) return Error("C " + cs.ToString() + " does not broadcast to [" + std::to_string(m) + "," +
                             std::to_string(n) + "]");
     }
-    ctx.set_output(0, DType::kFloat32, Shape{m, n});
-    return Status::Ok();
+    return epilogue_.Infer(ctx, Shape{m, n}, *this);
   }
 
   Status Compute(const KernelContext& ctx) const override {
     SetGemmThreads(ctx.intra_op_threads());
     const TensorView& a = *ctx.input(0);
     const TensorView& b = *ctx.input(1);
-    const TensorView* c = ctx.num_inputs() > 2 ? ctx.input(2) : nullptr;
-    TensorView& y = ctx.output(0);
-    const int64_t m = y.shape[0], n = y.shape[1];
+    const TensorView* c = has_c_ ? ctx.input(2) : nullptr;
+    const int64_t m = trans_a_ ? a.shape[1] : a.shape[0];
+    const int64_t n = trans_b_ ? b.shape[0] : b.shape[1];
     const int64_t k = trans_a_ ? a.shape[0] : a.shape[1];
-    float* out = y.data_as<float>();
-    float beta = 0.f;
-    if (c && beta_ != 0.f) {
-      // Pre-fill Y with beta * C broadcast, then accumulate into it.
-      const Shape& cs = c->shape;
-      const float* cv = c->data_as<float>();
-      const int64_t rs = cs.rank() == 2 && cs[0] != 1 ? cs[1] : 0;
-      const int64_t cstride = cs.rank() >= 1 && cs[cs.rank() - 1] != 1 ? 1 : 0;
-      for (int64_t i = 0; i < m; ++i) {
-        for (int64_t j = 0; j < n; ++j) out[i * n + j] = beta_ * cv[i * rs + j * cstride];
+    float* out = epilogue_.GemmTarget(ctx);
+    // Without a chain (or when it broadcasts the result larger) one GEMM over all rows; with an in-place chain,
+    // blocks of rows so the chain reads each block while it is still in cache.
+    const bool blocked = epilogue_.active() && epilogue_.InPlace(ctx);
+    const int64_t block = blocked ? EpilogueHook::BlockRows(n) : std::max<int64_t>(m, 1);
+    for (int64_t r0 = 0; r0 < m; r0 += block) {
+      const int64_t rows = std::min(block, m - r0);
+      float* out_block = out + r0 * n;
+      float beta = 0.f;
+      if (c && beta_ != 0.f) {
+        // Pre-fill Y with beta * C broadcast, then accumulate into it.
+        const Shape& cs = c->shape;
+        const float* cv = c->data_as<float>();
+        const int64_t rs = cs.rank() == 2 && cs[0] != 1 ? cs[1] : 0;
+        const int64_t cstride = cs.rank() >= 1 && cs[cs.rank() - 1] != 1 ? 1 : 0;
+        for (int64_t i = r0; i < r0 + rows; ++i) {
+          for (int64_t j = 0; j < n; ++j) out[i * n + j] = beta_ * cv[i * rs + j * cstride];
+        }
+        beta = 1.f;
       }
-      beta = 1.f;
+      const int64_t lda = a.shape[1];
+      // Row r of op(A) starts at A + r * lda, or at column r of A when transposed.
+      const float* a_block = a.data_as<float>() + (trans_a_ ? r0 : r0 * lda);
+      if (packed_) {
+        Sgemm(trans_a_, false, rows, n, k, alpha_, a_block, lda, packed_b_.data(), n, beta, out_block, n);
+      } else {
+        Sgemm(trans_a_, trans_b_, rows, n, k, alpha_, a_block, lda, b.data_as<float>(), b.shape[1], beta, out_block,
+              n);
+      }
+      ApplyActivation(act_, out_block, rows * n);
+      if (blocked) epilogue_.Apply(ctx, out, r0, rows);
     }
-    const int64_t lda = a.shape[1];
-    if (packed_) {
-      Sgemm(trans_a_, false, m, n, k, alpha_, a.data_as<float>(), lda, packed_b_.data(), n, beta, out, n);
-    } else {
-      Sgemm(trans_a_, trans_b_, m, n, k, alpha_, a.data_as<float>(), lda, b.data_as<float>(), b.shape[1], beta, out,
-            n);
-    }
-    ApplyActivation(act_, out, m * n);
+    if (epilogue_.active() && !blocked) epilogue_.ApplyAll(ctx, out);
     return Status::Ok();
   }
 
@@ -101,6 +175,8 @@ class GemmKernel final : public OpKernel {
   float alpha_, beta_;
   bool trans_a_, trans_b_;
   Activation act_;
+  bool has_c_;
+  EpilogueHook epilogue_;
   bool packed_ = false;
   std::vector<float> packed_b_;  // constant B as [K, N]
 };
@@ -109,7 +185,8 @@ class GemmKernel final : public OpKernel {
 class MatMulKernel final : public OpKernel {
  public:
   explicit MatMulKernel(const KernelInfo& info)
-      : OpKernel(info), act_(info.fused_activation()), fused_bias_(info.fused_bias()) {}
+      : OpKernel(info), act_(info.fused_activation()), fused_bias_(info.fused_bias()), bias_input_(info.num_inputs()),
+        epilogue_(info) {}
 
   Status InferOutputs(InferenceContext& ctx) const override {
     const TensorView* a = ctx.input_meta(0);
@@ -136,47 +213,61 @@ class MatMulKernel final : public OpKernel {
     if (bs.rank() >= 2) out.push_back(bs[bs.rank() - 1]);
     if (out.rank() > Shape::kMaxRank) return Error("result rank too large");
     if (fused_bias_) {
-      const TensorView* bias = ctx.input_meta(ctx.num_inputs() - 1);
+      const TensorView* bias = ctx.input_meta(bias_input_);
       const int64_t n = bs.rank() >= 2 ? bs[bs.rank() - 1] : 1;
       if (bias->dtype != DType::kFloat32 || bias->num_elements() != n) return Error("fused bias length != N");
     }
-    ctx.set_output(0, DType::kFloat32, out);
-    return Status::Ok();
+    return epilogue_.Infer(ctx, out, *this);
   }
 
   Status Compute(const KernelContext& ctx) const override {
     SetGemmThreads(ctx.intra_op_threads());
     const TensorView& a = *ctx.input(0);
     const TensorView& b = *ctx.input(1);
-    TensorView& y = ctx.output(0);
     const Shape& as = a.shape;
     const Shape& bs = b.shape;
     const int64_t m = as.rank() >= 2 ? as[as.rank() - 2] : 1;
     const int64_t k = as[as.rank() - 1];
     const int64_t n = bs.rank() >= 2 ? bs[bs.rank() - 1] : 1;
-    float* out = y.data_as<float>();
+    float* out = epilogue_.GemmTarget(ctx);
     const float* av = a.data_as<float>();
     const float* bv = b.data_as<float>();
-    const int64_t total = y.num_elements();
-    float beta = 0.f;
-    if (fused_bias_) {
-      const float* bias = ctx.input(ctx.num_inputs() - 1)->data_as<float>();
-      for (int64_t r = 0; r < total / std::max<int64_t>(n, 1); ++r) std::copy(bias, bias + n, out + r * n);
-      beta = 1.f;
-    }
+    // The GEMM result (the output, unless a fused chain broadcasts it larger).
+    const Shape result = ResultShape(as, bs);
+    const int64_t total = result.num_elements();
     const int64_t b_batches = bs.rank() > 2 ? bs.num_elements() / (k * n == 0 ? 1 : k * n) : 1;
+    float beta = 0.f;
+    const float* bias = fused_bias_ ? ctx.input(bias_input_)->data_as<float>() : nullptr;
     if (b_batches == 1 || (bs.rank() > 2 && k * n == 0)) {
-      // B is one matrix: fold every batch of A into M (A is contiguous), one GEMM.
-      const int64_t rows = k == 0 ? total / std::max<int64_t>(n, 1) : a.num_elements() / k;
-      Sgemm(false, false, rows, n, k, 1.f, av, k, bv, n, beta, out, n);
-    } else {
+      // B is one matrix: fold every batch of A into M (A is contiguous); with an in-place chain, in row blocks.
+      const int64_t rows = total / std::max<int64_t>(n, 1);
+      const bool blocked = epilogue_.active() && epilogue_.InPlace(ctx);
+      const int64_t block = blocked ? EpilogueHook::BlockRows(n) : std::max<int64_t>(rows, 1);
+      for (int64_t r0 = 0; r0 < rows; r0 += block) {
+        const int64_t nr = std::min(block, rows - r0);
+        if (bias) {
+          for (int64_t r = r0; r < r0 + nr; ++r) std::copy(bias, bias + n, out + r * n);
+          beta = 1.f;
+        }
+        Sgemm(false, false, nr, n, k, 1.f, av + r0 * k, k, bv, n, beta, out + r0 * n, n);
+        ApplyActivation(act_, out + r0 * n, nr * n);
+        if (blocked) epilogue_.Apply(ctx, out, r0, nr);
+      }
+      if (epilogue_.active() && !blocked) epilogue_.ApplyAll(ctx, out);
+      return Status::Ok();
+    }
+    {
+      if (bias) {
+        for (int64_t r = 0; r < total / std::max<int64_t>(n, 1); ++r) std::copy(bias, bias + n, out + r * n);
+        beta = 1.f;
+      }
       // Broadcast batch dims: walk the output batch index and map it to A's and B's batch offsets.
-      const int out_batch_rank = y.shape.rank() - (as.rank() >= 2 ? 1 : 0) - (bs.rank() >= 2 ? 1 : 0);
+      const int out_batch_rank = result.rank() - (as.rank() >= 2 ? 1 : 0) - (bs.rank() >= 2 ? 1 : 0);
       const int abatch = std::max(0, as.rank() - 2), bbatch = std::max(0, bs.rank() - 2);
       int64_t astride[Shape::kMaxRank] = {}, bstride[Shape::kMaxRank] = {}, dims[Shape::kMaxRank] = {};
       int64_t sa = m * k, sb = k * n;
       for (int d = out_batch_rank - 1; d >= 0; --d) {
-        dims[d] = y.shape[d];
+        dims[d] = result[d];
         const int ai = d - (out_batch_rank - abatch), bi = d - (out_batch_rank - bbatch);
         const int64_t da = ai >= 0 ? as[ai] : 1, db = bi >= 0 ? bs[bi] : 1;
         astride[d] = da == 1 ? 0 : sa;
@@ -200,19 +291,38 @@ class MatMulKernel final : public OpKernel {
       }
     }
     ApplyActivation(act_, out, total);
+    if (epilogue_.active()) epilogue_.ApplyAll(ctx, out);
     return Status::Ok();
   }
 
  private:
+  // Shape of numpy-matmul(as, bs) (operands already validated at plan time).
+  static Shape ResultShape(const Shape& as, const Shape& bs) {
+    const int abatch = std::max(0, as.rank() - 2), bbatch = std::max(0, bs.rank() - 2);
+    const int batch_rank = std::max(abatch, bbatch);
+    Shape out;
+    for (int d = 0; d < batch_rank; ++d) {
+      const int ai = d - (batch_rank - abatch), bi = d - (batch_rank - bbatch);
+      const int64_t da = ai >= 0 ? as[ai] : 1, db = bi >= 0 ? bs[bi] : 1;
+      out.push_back(da == 1 ? db : da);
+    }
+    if (as.rank() >= 2) out.push_back(as[as.rank() - 2]);
+    if (bs.rank() >= 2) out.push_back(bs[bs.rank() - 1]);
+    return out;
+  }
+
   Activation act_;
   bool fused_bias_;
+  int bias_input_;  // index of the fused bias input (right after the node's own inputs)
+  EpilogueHook epilogue_;
 };
 
 }  // namespace
 
 void RegisterGemmKernels(KernelRegistry* r) {
-  r->Add<GemmKernel>("Gemm", 7, 17, KernelDef::kFusableActivation);
-  r->Add<MatMulKernel>("MatMul", 1, 17, KernelDef::kFusableActivation | KernelDef::kFusableBias);
+  r->Add<GemmKernel>("Gemm", 7, 17, KernelDef::kFusableActivation | KernelDef::kFusableEpilogue);
+  r->Add<MatMulKernel>("MatMul", 1, 17,
+                       KernelDef::kFusableActivation | KernelDef::kFusableBias | KernelDef::kFusableEpilogue);
 }
 
 }  // namespace reco::engine

@@ -30,6 +30,8 @@ struct KernelDef {
   // node has no other output and output 0 is not a graph output, the planner makes output 0 a view of input 0's
   // buffer (extending that buffer's lifetime to the view's last reader) and drops the step.
   static constexpr uint32_t kAliasesInput0 = 1u << 2;
+  // Accepts KernelInfo::fused_epilogue(): an elementwise chain applied to output 0 (Gemm, MatMul).
+  static constexpr uint32_t kFusableEpilogue = 1u << 3;
   // Input i's VALUE is needed at plan time (a target shape, axes, repeats, slice bounds...). If it comes from a
   // graph input, that input's value becomes part of the plan key (the ONNX backend tests feed shapes as inputs).
   static constexpr uint32_t PlanTimeInput(int i) { return 1u << (8 + i); }

@@ -1,0 +1,200 @@
+// Elementwise epilogues: shapes, row maps and the block interpreter (see epilogue.h).
+#include "engine/epilogue.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "engine/kernels/fast_math.h"
+
+namespace reco::engine {
+
+std::string_view EpilogueOpName(EpilogueInstr::Op op) {
+  using Op = EpilogueInstr::Op;
+  switch (op) {
+    case Op::kAdd: return "Add";
+    case Op::kSub: return "Sub";
+    case Op::kMul: return "Mul";
+    case Op::kDiv: return "Div";
+    case Op::kPRelu: return "PRelu";
+    case Op::kSigmoid: return "Sigmoid";
+    case Op::kRelu: return "Relu";
+    case Op::kTanh: return "Tanh";
+    case Op::kExp: return "Exp";
+    case Op::kNeg: return "Neg";
+    case Op::kAbs: return "Abs";
+    case Op::kLeakyRelu: return "LeakyRelu";
+    case Op::kClip: return "Clip";
+  }
+  return "?";
+}
+
+bool EpilogueOpIsUnary(EpilogueInstr::Op op) {
+  using Op = EpilogueInstr::Op;
+  return !(op == Op::kAdd || op == Op::kSub || op == Op::kMul || op == Op::kDiv || op == Op::kPRelu);
+}
+
+int64_t EpilogueRowMap::RowOffset(int64_t row) const {
+  if (rows_broadcast) return 0;
+  int64_t offset = 0;
+  for (int d = leading_rank - 1; d >= 0; --d) {
+    const int64_t idx = row % dims[d];
+    row /= dims[d];
+    offset += idx * strides[d];
+  }
+  return offset;
+}
+
+namespace {
+
+// Row map of an operand of shape `s` read against output shape `out` (s broadcasts to out, checked by caller).
+EpilogueRowMap MakeRowMap(const Shape& s, const Shape& out) {
+  EpilogueRowMap m;
+  const int r = out.rank();
+  m.leading_rank = std::max(0, r - 1);
+  int64_t stride = 1;
+  // Walk the operand's dims right to left, aligned with the output's.
+  for (int d = r - 1; d >= 0; --d) {
+    const int sd = d - (r - s.rank());
+    const int64_t dim = sd >= 0 ? s[sd] : 1;
+    const bool broadcast = dim == 1 && out[d] != 1;
+    if (d == r - 1) {
+      m.channel_stride = broadcast || out[d] == 1 ? 0 : 1;
+    } else {
+      m.dims[d] = out[d];
+      m.strides[d] = broadcast ? 0 : stride;
+      if (m.strides[d] != 0 && out[d] != 1) m.rows_broadcast = false;
+    }
+    stride *= dim;
+  }
+  return m;
+}
+
+}  // namespace
+
+StatusOr<EpiloguePlan> EpilogueShapes(const EpilogueProgram& program, const Shape& x_shape,
+                                      std::span<const Shape> side_shapes) {
+  if (static_cast<int>(side_shapes.size()) != program.num_side_inputs) {
+    return InternalError("epilogue: expected " + std::to_string(program.num_side_inputs) + " side inputs, got " +
+                         std::to_string(side_shapes.size()));
+  }
+  EpiloguePlan plan;
+  Shape out = x_shape;
+  for (size_t i = 0; i < side_shapes.size(); ++i) {
+    const Shape& s = side_shapes[i];
+    const int r = std::max(out.rank(), s.rank());
+    Shape merged;
+    for (int d = 0; d < r; ++d) {
+      const int od = d - (r - out.rank()), sd = d - (r - s.rank());
+      const int64_t a = od >= 0 ? out[od] : 1, b = sd >= 0 ? s[sd] : 1;
+      if (a != b && a != 1 && b != 1) {
+        return InvalidArgumentError("fused elementwise operand " + std::to_string(i) + " of shape " + s.ToString() +
+                                    " does not broadcast with " + out.ToString());
+      }
+      merged.push_back(a == 1 ? b : a);
+    }
+    out = merged;
+  }
+  if (out.rank() > EpilogueRowMap::kMaxDims) return UnimplementedError("fused elementwise output rank > 8");
+  plan.out_shape = out;
+  plan.in_place = out == x_shape;
+  plan.channels = out.rank() == 0 ? 1 : out[out.rank() - 1];
+  plan.rows = plan.channels == 0 ? 0 : out.num_elements() / plan.channels;
+  plan.x_map = MakeRowMap(x_shape, out);
+  for (const Shape& s : side_shapes) plan.side_maps.push_back(MakeRowMap(s, out));
+  return plan;
+}
+
+namespace {
+
+constexpr int kChunk = 64;  // channels per interpreter step: 8 AVX2 vectors, so dispatch cost is amortised
+
+inline void Binary(EpilogueInstr::Op op, const float* a, const float* b, float* __restrict d, int w) {
+  using Op = EpilogueInstr::Op;
+  switch (op) {
+    case Op::kAdd: for (int i = 0; i < w; ++i) d[i] = a[i] + b[i]; return;
+    case Op::kSub: for (int i = 0; i < w; ++i) d[i] = a[i] - b[i]; return;
+    case Op::kMul: for (int i = 0; i < w; ++i) d[i] = a[i] * b[i]; return;
+    case Op::kDiv: for (int i = 0; i < w; ++i) d[i] = a[i] / b[i]; return;
+    case Op::kPRelu: for (int i = 0; i < w; ++i) d[i] = a[i] < 0.f ? a[i] * b[i] : a[i]; return;
+    default: return;
+  }
+}
+
+inline void Unary(const EpilogueInstr& in, const float* a, float* __restrict d, int w) {
+  using Op = EpilogueInstr::Op;
+  switch (in.op) {
+    case Op::kSigmoid: for (int i = 0; i < w; ++i) d[i] = FastSigmoid(a[i]); return;
+    // NaN stays NaN (Relu(NaN) = NaN in ORT and torch).
+    case Op::kRelu: for (int i = 0; i < w; ++i) d[i] = a[i] > 0.f ? a[i] : (a[i] == a[i] ? 0.f : a[i]); return;
+    case Op::kTanh: for (int i = 0; i < w; ++i) d[i] = std::tanh(a[i]); return;
+    case Op::kExp: for (int i = 0; i < w; ++i) d[i] = FastExp(a[i]); return;
+    case Op::kNeg: for (int i = 0; i < w; ++i) d[i] = -a[i]; return;
+    case Op::kAbs: for (int i = 0; i < w; ++i) d[i] = std::fabs(a[i]); return;
+    case Op::kLeakyRelu: for (int i = 0; i < w; ++i) d[i] = a[i] >= 0.f ? a[i] : in.alpha * a[i]; return;
+    case Op::kClip:
+      for (int i = 0; i < w; ++i) d[i] = a[i] < in.lo ? in.lo : (a[i] > in.hi ? in.hi : a[i]);
+      return;
+    default: return;
+  }
+}
+
+}  // namespace
+
+void ApplyEpilogue(const EpilogueProgram& program, const EpiloguePlan& plan, const float* x,
+                   std::span<const float* const> sides, float* out, int64_t row0, int64_t rows) {
+  const int64_t n = plan.channels;
+  const int num_sides = program.num_side_inputs;
+  alignas(64) float regs[EpilogueProgram::kMaxRegisters][kChunk];
+  // Operands broadcast along the channel axis hold one value per row: splatted into a chunk-wide buffer.
+  alignas(64) float splat[EpilogueProgram::kMaxSideInputs + 1][kChunk];
+  const float* side_row[EpilogueProgram::kMaxSideInputs];
+  // Operands that are the same for every row (per-channel constants, scalars) are resolved once.
+  for (int s = 0; s < num_sides; ++s) {
+    const EpilogueRowMap& m = plan.side_maps[s];
+    if (!m.rows_broadcast) continue;
+    side_row[s] = sides[s];
+    if (m.channel_stride == 0) {
+      std::fill_n(splat[s], kChunk, *sides[s]);
+      side_row[s] = splat[s];
+    }
+  }
+  for (int64_t r = row0; r < row0 + rows; ++r) {
+    const float* x_row = x + plan.x_map.RowOffset(r);
+    if (plan.x_map.channel_stride == 0) {
+      std::fill_n(splat[num_sides], kChunk, *x_row);
+      x_row = splat[num_sides];
+    }
+    for (int s = 0; s < num_sides; ++s) {
+      const EpilogueRowMap& m = plan.side_maps[s];
+      if (m.rows_broadcast) continue;
+      side_row[s] = sides[s] + m.RowOffset(r);
+      if (m.channel_stride == 0) {
+        std::fill_n(splat[s], kChunk, *side_row[s]);
+        side_row[s] = splat[s];
+      }
+    }
+    float* out_row = out + r * n;
+    for (int64_t c0 = 0; c0 < n; c0 += kChunk) {
+      const int w = static_cast<int>(std::min<int64_t>(kChunk, n - c0));
+      auto operand = [&](int id) -> const float* {
+        if (id == 0) return plan.x_map.channel_stride ? x_row + c0 : x_row;
+        if (id > 0) return regs[id];
+        const int s = -1 - id;
+        return plan.side_maps[s].channel_stride ? side_row[s] + c0 : side_row[s];
+      };
+      for (const EpilogueInstr& in : program.instrs) {
+        if (EpilogueOpIsUnary(in.op)) {
+          Unary(in, operand(in.a), regs[in.dst], w);
+        } else {
+          Binary(in.op, operand(in.a), operand(in.b), regs[in.dst], w);
+        }
+      }
+      // A plain loop: GCC turns a variable-length memcpy into `rep movsq`, whose start-up cost dominated here.
+      const float* res = operand(program.result);
+      for (int i = 0; i < w; ++i) out_row[c0 + i] = res[i];
+    }
+  }
+}
+
+}  // namespace reco::engine

@@ -1,0 +1,226 @@
+// Elementwise-chain fusion behind Gemm/MatMul (engine/epilogue.h, engine/fuse_epilogue.h): which chains are fused,
+// and that the fused session computes what the unfused one does (which the kernel tests check op by op).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "engine/session.h"
+#include "tiny_model.h"
+
+namespace reco::engine {
+namespace {
+
+std::vector<float> Random(size_t n, uint32_t seed, float lo = -2.f, float hi = 2.f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(lo, hi);
+  std::vector<float> v(n);
+  for (float& x : v) x = u(rng);
+  return v;
+}
+
+struct Feed {
+  std::string name;
+  const Tensor* tensor;
+};
+
+// Runs the model with and without fusion on `feeds`; returns the fused plan dump. Outputs must agree to 1e-6
+// relative (the fused chain reorders no arithmetic; FastSigmoid is used on both paths).
+std::string ExpectFusedMatchesUnfused(const std::string& bytes, const std::vector<Feed>& feeds) {
+  std::vector<NamedView> in;
+  std::vector<Shape> shapes;
+  for (const Feed& f : feeds) {
+    in.push_back({f.name, f.tensor->view()});
+    shapes.push_back(f.tensor->shape());
+  }
+  std::vector<std::vector<NamedTensor>> outs;
+  std::string plan;
+  for (bool fusion : {true, false}) {
+    SessionOptions o;
+    o.fusion = fusion;
+    auto s = Session::LoadFromBytes(bytes, o);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    if (!s.ok()) return "";
+    if (fusion) plan = (*s)->DescribePlan(shapes).value();
+    auto out = (*s)->Run(in);
+    EXPECT_TRUE(out.ok()) << out.status().ToString();
+    if (!out.ok()) return plan;
+    outs.push_back(std::move(out).value());
+  }
+  EXPECT_EQ(outs[0].size(), outs[1].size());
+  for (size_t o = 0; o < outs[0].size(); ++o) {
+    const Tensor& a = outs[0][o].tensor;
+    const Tensor& b = outs[1][o].tensor;
+    EXPECT_EQ(a.shape(), b.shape()) << outs[0][o].name;
+    if (a.shape() != b.shape()) continue;
+    for (int64_t i = 0; i < a.num_elements(); ++i) {
+      const float x = a.data<float>()[i], y = b.data<float>()[i];
+      EXPECT_NEAR(x, y, 1e-6f * std::max(1.f, std::fabs(y))) << outs[0][o].name << "[" << i << "]\n" << plan;
+    }
+  }
+  return plan;
+}
+
+// The exported Dice: y = x * (alpha + (1 - alpha) * sigmoid(x * scale + shift)), per-channel constants.
+testing::TinyModel& AddDice(testing::TinyModel& m, const std::string& x, const std::string& p, int n, uint32_t seed) {
+  m.Init<float>(p + ".scale", {n}, Random(n, seed, 0.5f, 2.f))
+      .Init<float>(p + ".shift", {n}, Random(n, seed + 1))
+      .Init<float>(p + ".alpha", {n}, Random(n, seed + 2, 0.f, 0.5f))
+      .Init<float>(p + ".oma", {n}, Random(n, seed + 3, 0.5f, 1.f))
+      .Node("Mul", {x, p + ".scale"}, {p + "_s"})
+      .Node("Add", {p + ".shift", p + "_s"}, {p + "_n"})
+      .Node("Sigmoid", {p + "_n"}, {p + "_p"})
+      .Node("Mul", {p + ".oma", p + "_p"}, {p + "_gp"})
+      .Node("Add", {p + ".alpha", p + "_gp"}, {p + "_g"})
+      .Node("Mul", {x, p + "_g"}, {p});
+  return m;
+}
+
+TEST(EpilogueFusionTest, DiceAfterMatMulBecomesOneStep) {
+  const int k = 12, n = 80;
+  testing::TinyModel m;
+  m.Input("x", DType::kFloat32, {-1, 7, k})
+      .Init<float>("w", {k, n}, Random(k * n, 1))
+      .Init<float>("b", {n}, Random(n, 2))
+      .Node("MatMul", {"x", "w"}, {"xw"}, {}, "mm")
+      .Node("Add", {"xw", "b"}, {"z"});
+  AddDice(m, "z", "dice", n, 10).Output("dice", DType::kFloat32, {-1, 7, n});
+  Tensor x = Tensor::FromVector<float>(Shape{5, 7, k}, Random(5 * 7 * k, 3));
+  const std::string plan = ExpectFusedMatchesUnfused(m.Bytes(), {{"x", &x}});
+  EXPECT_NE(plan.find("1 steps"), std::string::npos) << plan;
+  EXPECT_NE(plan.find("MatMul+Bias+[Mul,Add,Sigmoid,Mul,Add,Mul] 'mm'"), std::string::npos) << plan;
+}
+
+// DIN's factored attention layer: prod_term [B,L,A] + hist_term [1,L,A] + target_term [B,1,A], then Dice. The side
+// inputs are computed AFTER the MatMul in the graph, so the fused step must run later than the MatMul did.
+TEST(EpilogueFusionTest, BroadcastSideInputsComputedAfterTheGemm) {
+  const int e = 4, a = 24, b = 6, l = 5;
+  testing::TinyModel m;
+  m.Input("prod", DType::kFloat32, {-1, l, e})
+      .Input("hist", DType::kFloat32, {1, l, e})
+      .Input("target", DType::kFloat32, {-1, e})
+      .Init<float>("wp", {e, a}, Random(e * a, 1))
+      .Init<float>("wh", {e, a}, Random(e * a, 2))
+      .Init<float>("wt", {e, a}, Random(e * a, 3))
+      .Init<int64_t>("axes", {1}, {1})
+      .Node("MatMul", {"prod", "wp"}, {"prod_term"}, {}, "mm_prod")
+      .Node("MatMul", {"hist", "wh"}, {"hist_term"}, {}, "mm_hist")
+      .Node("MatMul", {"target", "wt"}, {"tgt"}, {}, "mm_tgt")
+      .Node("Unsqueeze", {"tgt", "axes"}, {"tgt3"})
+      .Node("Add", {"prod_term", "hist_term"}, {"s1"})
+      .Node("Add", {"s1", "tgt3"}, {"s2"});
+  AddDice(m, "s2", "dice", a, 20).Output("dice", DType::kFloat32, {-1, l, a});
+  Tensor prod = Tensor::FromVector<float>(Shape{b, l, e}, Random(b * l * e, 4));
+  Tensor hist = Tensor::FromVector<float>(Shape{1, l, e}, Random(l * e, 5));
+  Tensor target = Tensor::FromVector<float>(Shape{b, e}, Random(b * e, 6));
+  const std::string plan =
+      ExpectFusedMatchesUnfused(m.Bytes(), {{"prod", &prod}, {"hist", &hist}, {"target", &target}});
+  EXPECT_NE(plan.find("MatMul+[Add,Add,Mul,Add,Sigmoid,Mul,Add,Mul] 'mm_prod'"), std::string::npos) << plan;
+}
+
+// A chain value read outside the chain blocks every chain that would hide it: Sigmoid's output is a graph output
+// and z is read by the Mul, so nothing but the bias fuses.
+TEST(EpilogueFusionTest, EscapingValueEndsTheChain) {
+  testing::TinyModel m;
+  m.Input("x", DType::kFloat32, {-1, 3})
+      .Init<float>("w", {3, 4}, Random(12, 1))
+      .Init<float>("c", {4}, Random(4, 2))
+      .Node("MatMul", {"x", "w"}, {"xw"}, {}, "mm")
+      .Node("Add", {"xw", "c"}, {"z"})
+      .Node("Sigmoid", {"z"}, {"p"})
+      .Node("Mul", {"p", "z"}, {"y"})
+      .Output("p", DType::kFloat32, {-1, 4})
+      .Output("y", DType::kFloat32, {-1, 4});
+  Tensor x = Tensor::FromVector<float>(Shape{3, 3}, Random(9, 3));
+  const std::string plan = ExpectFusedMatchesUnfused(m.Bytes(), {{"x", &x}});
+  EXPECT_NE(plan.find("3 steps"), std::string::npos) << plan;
+  EXPECT_NE(plan.find("MatMul+Bias 'mm'"), std::string::npos) << plan;
+}
+
+// Side inputs broadcast along the channel axis (a per-row scalar [B,L,1], a scalar) and a side input LARGER than
+// the GEMM result (the output grows to [3,4,N]: the GEMM writes to scratch, the chain reads it broadcast).
+TEST(EpilogueFusionTest, RowScalarsScalarsAndGrowingOutput) {
+  const int n = 70;
+  testing::TinyModel m;
+  m.Input("x", DType::kFloat32, {1, 4, 5})
+      .Input("mask", DType::kFloat32, {3, 4, 1})
+      .Input("big", DType::kFloat32, {3, 1, n})
+      .Init<float>("w", {5, n}, Random(5 * n, 1))
+      .Init<float>("half", {}, {0.5f})
+      .Node("MatMul", {"x", "w"}, {"xw"}, {}, "mm")
+      .Node("Mul", {"xw", "half"}, {"h"})
+      .Node("Mul", {"mask", "h"}, {"masked"})
+      .Node("Sub", {"big", "masked"}, {"d"})
+      .Node("Tanh", {"d"}, {"y"})
+      .Output("y", DType::kFloat32, {3, 4, n});
+  Tensor x = Tensor::FromVector<float>(Shape{1, 4, 5}, Random(20, 2));
+  Tensor mask = Tensor::FromVector<float>(Shape{3, 4, 1}, {1, 0, 1, 1, 0, 0, 1, 1, 1, 1, 1, 0});
+  Tensor big = Tensor::FromVector<float>(Shape{3, 1, n}, Random(3 * n, 3));
+  const std::string plan =
+      ExpectFusedMatchesUnfused(m.Bytes(), {{"x", &x}, {"mask", &mask}, {"big", &big}});
+  EXPECT_NE(plan.find("MatMul+[Mul,Mul,Sub,Tanh] 'mm'"), std::string::npos) << plan;
+}
+
+// Gemm with PRelu (per-channel slope), LeakyRelu, Clip (opset 11+ constant bounds), Relu, Neg, Abs, Exp, Div.
+TEST(EpilogueFusionTest, GemmWithActivationZoo) {
+  const int n = 33;
+  testing::TinyModel m;
+  m.Input("x", DType::kFloat32, {-1, 6})
+      .Init<float>("w", {n, 6}, Random(6 * n, 1))
+      .Init<float>("b", {n}, Random(n, 2))
+      .Init<float>("slope", {n}, Random(n, 3, 0.f, 0.3f))
+      .Init<float>("lo", {}, {-0.7f})
+      .Init<float>("hi", {}, {1.5f})
+      .Init<float>("den", {n}, Random(n, 4, 1.f, 3.f))
+      .Node("Gemm", {"x", "w", "b"}, {"g"}, {testing::AttrInt("transB", 1)}, "gemm")
+      .Node("PRelu", {"g", "slope"}, {"p"})
+      .Node("LeakyRelu", {"p"}, {"lr"}, {testing::AttrFloat("alpha", 0.2f)})
+      .Node("Clip", {"lr", "lo", "hi"}, {"c"})
+      .Node("Neg", {"c"}, {"ng"})
+      .Node("Abs", {"ng"}, {"ab"})
+      .Node("Exp", {"ab"}, {"ex"})
+      .Node("Div", {"ex", "den"}, {"dv"})
+      .Node("Relu", {"dv"}, {"y"})
+      .Output("y", DType::kFloat32, {-1, n});
+  Tensor x = Tensor::FromVector<float>(Shape{9, 6}, Random(54, 5));
+  const std::string plan = ExpectFusedMatchesUnfused(m.Bytes(), {{"x", &x}});
+  EXPECT_NE(plan.find("1 steps"), std::string::npos) << plan;
+  EXPECT_NE(plan.find("Gemm+[PRelu,LeakyRelu,Clip,Neg,Abs,Exp,Div,Relu] 'gemm'"), std::string::npos) << plan;
+}
+
+// The fused Dice is also right against a hand computation (not only against the unfused engine).
+TEST(EpilogueFusionTest, FusedDiceMatchesFormula) {
+  testing::TinyModel m;
+  m.Input("x", DType::kFloat32, {2, 2})
+      .Init<float>("w", {2, 2}, {1, 0, 0, 1})
+      .Init<float>("d.scale", {2}, {2.f, 0.5f})
+      .Init<float>("d.shift", {2}, {0.f, 1.f})
+      .Init<float>("d.alpha", {2}, {0.1f, 0.2f})
+      .Init<float>("d.oma", {2}, {0.9f, 0.8f})
+      .Node("MatMul", {"x", "w"}, {"z"}, {}, "mm")
+      .Node("Mul", {"z", "d.scale"}, {"s"})
+      .Node("Add", {"d.shift", "s"}, {"nn"})
+      .Node("Sigmoid", {"nn"}, {"p"})
+      .Node("Mul", {"d.oma", "p"}, {"gp"})
+      .Node("Add", {"d.alpha", "gp"}, {"g"})
+      .Node("Mul", {"z", "g"}, {"y"})
+      .Output("y", DType::kFloat32, {2, 2});
+  auto s = Session::LoadFromBytes(m.Bytes());
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  const std::vector<float> xv = {1.f, -2.f, 3.f, 0.5f};
+  Tensor x = Tensor::FromVector<float>(Shape{2, 2}, xv);
+  NamedView in{"x", x.view()};
+  auto out = (*s)->Run({&in, 1});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  const float scale[2] = {2.f, 0.5f}, shift[2] = {0.f, 1.f}, alpha[2] = {0.1f, 0.2f};
+  for (int i = 0; i < 4; ++i) {
+    const int c = i % 2;
+    const float p = 1.f / (1.f + std::exp(-(xv[i] * scale[c] + shift[c])));
+    EXPECT_NEAR((*out)[0].tensor.data<float>()[i], xv[i] * (alpha[c] + (1 - alpha[c]) * p), 1e-6f) << i;
+  }
+}
+
+}  // namespace
+}  // namespace reco::engine
