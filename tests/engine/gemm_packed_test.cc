@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <limits>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "engine/kernels/gemm_backend.h"
@@ -141,6 +142,28 @@ TEST(SgemmPacked, MatchesReferenceOnManyShapes) {
 // prefetch would run past the end of A and C.
 TEST(SgemmPacked, LargeStreamingProduct) {
   CheckShape(/*m=*/7001, /*n=*/80, /*k=*/64, /*trans_b=*/false, /*with_bias=*/true, /*pad_ld=*/true, /*seed=*/7);
+}
+
+// One PackedMatrix shared by concurrent callers (as sessions share a model's weights): same results as serial.
+TEST(SgemmPacked, ConcurrentCallsShareOnePackedMatrix) {
+  const int64_t m = 301, n = 80, k = 64;
+  const std::vector<float> b = Random(k * n, 1), bias = Random(n, 2);
+  const PackedMatrix packed = PackedMatrix::Pack(b.data(), k, n, false);
+  std::vector<std::vector<float>> a(4), want(4), got(4);
+  for (int t = 0; t < 4; ++t) {
+    a[t] = Random(m * k, 10 + t);
+    want[t].resize(static_cast<size_t>(m * n));
+    got[t].resize(static_cast<size_t>(m * n));
+    SgemmPacked(m, a[t].data(), k, packed, bias.data(), want[t].data(), n);
+  }
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int rep = 0; rep < 50; ++rep) SgemmPacked(m, a[t].data(), k, packed, bias.data(), got[t].data(), n);
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  for (int t = 0; t < 4; ++t) EXPECT_EQ(got[t], want[t]) << "thread " << t;
 }
 
 TEST(SgemmPacked, PanelLayout) {
