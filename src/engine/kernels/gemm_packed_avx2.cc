@@ -94,7 +94,7 @@ __attribute__((target("avx2,fma"), noinline)) void Tile(const float* a, int64_t 
   }
 }
 
-// Rows [i, i + MR) of the block against every 16-wide panel, NP panels per micro-tile.
+// Rows [row, row + MR) against every 16-wide panel, NP panels per micro-tile.
 template <int MR, int NP>
 __attribute__((target("avx2,fma"))) void FullPanels(const PackedProblem& pb, int64_t row) {
   const PackedMatrix& b = *pb.b;
