@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "nn/din_attention.h"
+
 namespace reco::nn {
 
 DinRanker::DinRanker(const RankerConfig& c) : config_(c) {
@@ -36,6 +38,23 @@ torch::Tensor DinRanker::AttentionProductWeight() const {
   return att_fc[0]->weight.narrow(1, 3 * e, e);
 }
 
+torch::Tensor DinRanker::AttentionScores(const torch::Tensor& h, const torch::Tensor& hist_ext, const torch::Tensor& t,
+                                         const torch::Tensor& mask) {
+  const int64_t batch = t.size(0), hist_batch = h.size(0), group = batch / hist_batch, len = h.size(1);
+  // First attention layer, factored: per-history term + per-candidate term + interaction term, computed as
+  // [H, G, L, A] (= [B, L, A]) so the history-side work is done once per history.
+  const int64_t e = h.size(2);
+  const torch::Tensor hist_term = torch::matmul(hist_ext, AttentionHistoryWeight().t()).unsqueeze(1);  // [H,1,L,A]
+  const torch::Tensor tgt_term = torch::addmm(att_fc[0]->bias, t, AttentionTargetWeight().t());         // [B, A]
+  const torch::Tensor prod = h.unsqueeze(1) * t.view({hist_batch, group, 1, e});                        // [H,G,L,E]
+  torch::Tensor z = torch::matmul(prod, AttentionProductWeight().t());                                  // [H,G,L,A]
+  z = (z + hist_term) + tgt_term.view({hist_batch, group, 1, -1});
+  z = z.view({batch, len, -1});
+  z = att_dice[0]->forward(z, mask);
+  for (size_t i = 1; i < att_fc.size(); ++i) z = att_dice[i]->forward(att_fc[i]->forward(z), mask);
+  return att_out->forward(z).squeeze(-1);  // [B, L]
+}
+
 RankerOutput DinRanker::Forward(const RankerBatch& b) {
   const int64_t batch = b.target_item.size(0);
   const int64_t hist_batch = b.hist_item.size(0);
@@ -48,18 +67,23 @@ RankerOutput DinRanker::Forward(const RankerBatch& b) {
   const torch::Tensor mask =                                                 // [B, L]
       group == 1 ? b.hist_mask : b.hist_mask.unsqueeze(1).expand({hist_batch, group, len}).reshape({batch, len});
 
-  // First attention layer, factored: per-history term + per-candidate term + interaction term, computed as
-  // [H, G, L, A] (= [B, L, A]) so the history-side work is done once per history.
-  const int64_t e = h.size(2);
-  const torch::Tensor hist_term = torch::matmul(hist_ext, AttentionHistoryWeight().t()).unsqueeze(1);  // [H,1,L,A]
-  const torch::Tensor tgt_term = torch::addmm(att_fc[0]->bias, t, AttentionTargetWeight().t());         // [B, A]
-  const torch::Tensor prod = h.unsqueeze(1) * t.view({hist_batch, group, 1, e});                        // [H,G,L,E]
-  torch::Tensor z = torch::matmul(prod, AttentionProductWeight().t());                                  // [H,G,L,A]
-  z = (z + hist_term) + tgt_term.view({hist_batch, group, 1, -1});
-  z = z.view({batch, len, -1});
-  z = att_dice[0]->forward(z, mask);
-  for (size_t i = 1; i < att_fc.size(); ++i) z = att_dice[i]->forward(att_fc[i]->forward(z), mask);
-  const torch::Tensor score = att_out->forward(z).squeeze(-1);  // [B, L]
+  torch::Tensor score;
+  if (is_training() && fused_attention_) {
+    FusedDinAttentionInputs in;
+    in.hist_ext = hist_ext, in.target = t, in.mask = b.hist_mask;
+    in.w_hist = AttentionHistoryWeight(), in.w_tgt = AttentionTargetWeight(), in.w_prod = AttentionProductWeight();
+    for (size_t i = 0; i < att_fc.size(); ++i) {
+      if (i > 0) in.weight.push_back(att_fc[i]->weight);
+      in.bias.push_back(att_fc[i]->bias);
+      in.alpha.push_back(att_dice[i]->alpha);
+      in.running_mean.push_back(att_dice[i]->running_mean);
+      in.running_var.push_back(att_dice[i]->running_var);
+    }
+    in.w_out = att_out->weight, in.b_out = att_out->bias;
+    in.eps = config_.dice_eps, in.momentum = config_.dice_momentum;
+    score = FusedDinAttention(in);  // undefined when it does not apply (e.g. a non-binary mask)
+  }
+  if (!score.defined()) score = AttentionScores(h, hist_ext, t, mask);
 
   torch::Tensor weight;
   if (config_.attention_softmax) {
@@ -67,6 +91,7 @@ RankerOutput DinRanker::Forward(const RankerBatch& b) {
   } else {
     weight = score * mask;
   }
+  const int64_t e = h.size(2);
   const torch::Tensor pooled = torch::matmul(weight.view({hist_batch, group, len}), h).view({batch, e});  // [B, E]
   RankerOutput out;
   out.logit = mlp->forward(torch::cat({pooled, t, pooled * t}, -1));

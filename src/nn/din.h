@@ -13,6 +13,9 @@
 //     W·a_l = (W_h + W_{h−t})·h_l + W_tr·[type_l, recency_l] + (W_t − W_{h−t})·t + W_{h⊙t}·(h_l ⊙ t),
 // so the history term is computed once per history ([H, L]) rather than per candidate, and a_l is never built:
 // with H = 1 (online serving) that removes most of the work. The ONNX exporter emits the same factored form.
+// Training batches (float CPU, 0/1 mask) run the whole attention unit as one fused autograd Function over the real
+// history entries only (nn/din_attention.h); evaluation, and training with set_fused_attention(false), run the
+// same maths op by op.
 // Thread-safety: see ranker.h.
 #pragma once
 
@@ -42,6 +45,9 @@ class DinRanker : public RankerModel {
   // Added to masked-out scores before the optional softmax (finite, so an all-padding row gives 0, not NaN).
   static constexpr double kMaskedScore = -1e9;
 
+  // Training forward through FusedDinAttention (default) or the op-by-op path (the tests' reference).
+  void set_fused_attention(bool fused) { fused_attention_ = fused; }
+
   BehaviorEmbeddings emb{nullptr};
   std::vector<torch::nn::Linear> att_fc;  // attention hidden layers; att_fc[0] is the factored one
   std::vector<Dice> att_dice;
@@ -49,7 +55,12 @@ class DinRanker : public RankerModel {
   RankerMlp mlp{nullptr};
 
  private:
+  // Raw attention scores [B, L] of the op-by-op path (any value at padded entries).
+  torch::Tensor AttentionScores(const torch::Tensor& h, const torch::Tensor& hist_ext, const torch::Tensor& t,
+                                const torch::Tensor& mask);
+
   RankerConfig config_;
+  bool fused_attention_ = true;
 };
 
 }  // namespace reco::nn
