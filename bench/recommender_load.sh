@@ -3,10 +3,13 @@
 #   1. durable event ingestion over HTTP (POST /v1/events, batches of BATCH, CONNECTIONS concurrent clients,
 #      each batch acknowledged only after its fsync'ed group commit) -> events/s; this also fills the store;
 #   2. GET /v1/recommend with CANDIDATES candidates ranked by the DIN model, at fixed request rates (open loop:
-#      latency counted from each request's due time) -> p50/p99/p99.9 per rate.
+#      latency counted from each request's due time) -> p50/p99/p99.9 per rate. The USERS shoppers asked for are
+#      not among the ingestion phase's; each gets exactly HISTORY behaviours first, so the history length the model
+#      sees does not depend on how fast ingestion was.
 # Usage: bench/recommender_load.sh [BUILD_DIR]   env: MODEL_DIR (a ranker model folder; default: the contract
 #   fixture from tests/models/make_models.py), RATES ("100 300 1000"), SECONDS_PER_RATE (10), CANDIDATES (500),
-#   EVENT_SECONDS (10), BATCH (100), CONNECTIONS (16), USERS (2000).
+#   EVENT_SECONDS (10), BATCH (100), CONNECTIONS (16), USERS (2000), HISTORY (10), SERVER_FLAGS (extra reco-recommender flags),
+#   RECOMMENDER (the binary; default BUILD_DIR/bin/reco-recommender, e.g. an older build for a before/after).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
@@ -18,8 +21,10 @@ EVENT_SECONDS=${EVENT_SECONDS:-10}
 BATCH=${BATCH:-100}
 CONNECTIONS=${CONNECTIONS:-16}
 USERS=${USERS:-2000}
-for b in reco-recommender recommender_loadgen; do
-  [[ -x $bin/$b ]] || { echo "recommender_load: $bin/$b missing (ninja -C $build $b)" >&2; exit 1; }
+HISTORY=${HISTORY:-10}
+RECOMMENDER=${RECOMMENDER:-$bin/reco-recommender}
+for b in $RECOMMENDER $bin/recommender_loadgen; do
+  [[ -x $b ]] || { echo "recommender_load: $b missing (ninja -C $build $(basename $b))" >&2; exit 1; }
 done
 work=$(mktemp -d /tmp/reco-recommender-load-XXXXXX)
 server_pid=
@@ -39,20 +44,22 @@ if [[ -z ${MODEL_DIR:-} ]]; then
   fi
 fi
 
-"$bin/reco-recommender" --data-dir "$work/data" --model-dir "$MODEL_DIR" --candidates "$CANDIDATES" \
-  --port 0 --port-file "$work/port" --log-level warn &
+"$RECOMMENDER" --data-dir "$work/data" --model-dir "$MODEL_DIR" --candidates "$CANDIDATES" \
+  --port 0 --port-file "$work/port" --log-level warn ${SERVER_FLAGS:-} &
 server_pid=$!
 for _ in $(seq 200); do [[ -s $work/port ]] && break; sleep 0.05; done
 port=$(cat "$work/port")
-echo "reco-recommender pid $server_pid on 127.0.0.1:$port, model $MODEL_DIR, $CANDIDATES candidates, $(nproc) cores"
+echo "reco-recommender pid $server_pid on 127.0.0.1:$port, model $MODEL_DIR, $CANDIDATES candidates, $(nproc) cores," \
+  "flags '${SERVER_FLAGS:-}', load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo "== durable event ingestion (POST /v1/events, batch $BATCH, $CONNECTIONS connections, ${EVENT_SECONDS}s)"
 "$bin/recommender_loadgen" events --port "$port" --seconds "$EVENT_SECONDS" --batch "$BATCH" \
-  --connections "$CONNECTIONS" --first-user 1000
+  --connections "$CONNECTIONS" --first-user 100000
 "$bin/recommender_loadgen" events --port "$port" --seconds 3 --batch 1 --connections "$CONNECTIONS" \
-  --first-user 1000
+  --first-user 100000
+"$bin/recommender_loadgen" history --port "$port" --users "$USERS" --per-user "$HISTORY" --first-user 1000
 
-echo "== GET /v1/recommend at fixed rates (${SECONDS_PER_RATE}s each, users 1000..$((1000 + USERS - 1)))"
+echo "== GET /v1/recommend at fixed rates (${SECONDS_PER_RATE}s each, users 1000..$((1000 + USERS - 1)), $HISTORY behaviours each)"
 curl -s "http://127.0.0.1:$port/v1/recommend?user_id=1000&k=10" | head -c 300; echo
 "$bin/recommender_loadgen" recommend --port "$port" --rate 50 --seconds 2 --users "$USERS" > /dev/null || true  # warm
 for rate in $RATES; do

@@ -8,6 +8,9 @@
 //   recommender_loadgen events --port P --seconds S [--batch B] [--connections C]
 //     Posts batches of B events as fast as C connections can (each answered only once durable) and prints
 //     durable events/s and the per-batch latency.
+//   recommender_loadgen history --port P --users N --per-user H [--first-user U]
+//     Gives each of users U..U+N-1 exactly H behaviours (one batch per user), so the recommend phase ranks every
+//     shopper with a known history length whatever the ingestion phase managed.
 // Loopback only. Exit 1 if any request failed.
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -44,13 +47,15 @@ struct Options {
   int batch = 100;
   int num_items = 998;
   int first_item = 5000;
+  int per_user = 10;
 };
 
 class Connection {
  public:
   explicit Connection(int port) : port_(port) {}
-  // Status code, or -1 on a transport error.
-  int Call(http::verb verb, const std::string& target, const std::string& body) {
+  // Status code, or -1 on a transport error. `server_timing`, if given, receives the Server-Timing header.
+  int Call(http::verb verb, const std::string& target, const std::string& body,
+           std::string* server_timing = nullptr) {
     try {
       if (!socket_) {
         socket_.emplace(ioc_);
@@ -66,6 +71,10 @@ class Connection {
       http::write(*socket_, req);
       http::response<http::string_body> res;
       http::read(*socket_, buffer_, res);
+      if (server_timing) {
+        const auto it = res.find("Server-Timing");
+        server_timing->assign(it == res.end() ? "" : std::string(it->value()));
+      }
       if (!res.keep_alive()) socket_.reset();
       return static_cast<int>(res.result_int());
     } catch (const std::exception&) {
@@ -82,6 +91,48 @@ class Connection {
   beast::flat_buffer buffer_;
 };
 
+// Sums of the server's Server-Timing entries ("retrieve;dur=0.3, rank;dur=4.1, ..."), in order of appearance.
+struct ServerTiming {
+  std::vector<std::pair<std::string, double>> sums;
+  int64_t responses = 0;
+  void Add(const std::string& header) {
+    if (header.empty()) return;
+    ++responses;
+    size_t pos = 0;
+    while (pos < header.size()) {
+      size_t end = header.find(',', pos);
+      if (end == std::string::npos) end = header.size();
+      const std::string entry = header.substr(pos, end - pos);
+      const size_t semi = entry.find(";dur=");
+      if (semi != std::string::npos) {
+        std::string name = entry.substr(0, semi);
+        name.erase(0, name.find_first_not_of(' '));
+        const double ms = std::atof(entry.c_str() + semi + 5);
+        auto it = std::find_if(sums.begin(), sums.end(), [&](const auto& e) { return e.first == name; });
+        if (it == sums.end()) sums.emplace_back(name, ms); else it->second += ms;
+      }
+      pos = end + 1;
+    }
+  }
+  void Merge(const ServerTiming& o) {
+    responses += o.responses;
+    for (const auto& [name, ms] : o.sums) {
+      auto it = std::find_if(sums.begin(), sums.end(), [&](const auto& e) { return e.first == name; });
+      if (it == sums.end()) sums.emplace_back(name, ms); else it->second += ms;
+    }
+  }
+  std::string Means() const {
+    std::string s;
+    for (const auto& [name, ms] : sums) {
+      char one[64];
+      std::snprintf(one, sizeof(one), "%s%s=%.2f", s.empty() ? "" : " ", name.c_str(),
+                    ms / static_cast<double>(std::max<int64_t>(responses, 1)));
+      s += one;
+    }
+    return s;
+  }
+};
+
 double Percentile(std::vector<double>& v, double q) {
   if (v.empty()) return 0;
   const size_t i = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
@@ -96,6 +147,7 @@ int RunRecommend(const Options& o) {
   std::mutex mu;
   std::vector<double> latencies;
   latencies.reserve(static_cast<size_t>(total));
+  ServerTiming timing;
   const Clock::time_point t0 = Clock::now() + std::chrono::milliseconds(100);
   // Bounded run: a saturated server does not stretch the benchmark; requests still unsent 2 s after the schedule
   // ends are counted (and reported) instead of sent.
@@ -107,6 +159,8 @@ int RunRecommend(const Options& o) {
     threads.emplace_back([&] {
       Connection conn(o.port);
       std::vector<double> mine;
+      ServerTiming my_timing;
+      std::string header;
       for (int64_t i; (i = next.fetch_add(1)) < total;) {
         const Clock::time_point due = t0 + std::chrono::duration_cast<Clock::duration>(interval * i);
         std::this_thread::sleep_until(due);
@@ -116,12 +170,14 @@ int RunRecommend(const Options& o) {
         }
         const int user = o.first_user + static_cast<int>((i * 7919) % o.users);
         const std::string target = "/v1/recommend?user_id=" + std::to_string(user) + "&k=" + std::to_string(o.k);
-        const int status = conn.Call(http::verb::get, target, "");
+        const int status = conn.Call(http::verb::get, target, "", &header);
         if (status != 200) errors.fetch_add(1);
         mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - due).count());
+        my_timing.Add(header);
       }
       std::lock_guard lock(mu);
       latencies.insert(latencies.end(), mine.begin(), mine.end());
+      timing.Merge(my_timing);
     });
   }
   for (std::thread& t : threads) t.join();
@@ -134,6 +190,7 @@ int RunRecommend(const Options& o) {
               o.rate, static_cast<double>(latencies.size()) / elapsed, static_cast<long long>(latencies.size()),
               static_cast<long long>(errors.load()), p50, p99, p999, max,
               unsent.load() ? (" SATURATED: " + std::to_string(unsent.load()) + " requests never sent").c_str() : "");
+  if (timing.responses > 0) std::printf("  server-side means (ms): %s\n", timing.Means().c_str());
   return errors.load() == 0 ? 0 : 1;
 }
 
@@ -187,11 +244,42 @@ int RunEvents(const Options& o) {
 
 }  // namespace
 
+int RunHistory(const Options& o) {
+  static const char* kBehaviors[] = {"pv", "pv", "pv", "cart", "fav", "pv", "pv", "cart", "pv", "buy"};
+  std::atomic<int> next{0};
+  std::atomic<int64_t> errors{0};
+  std::vector<std::thread> threads;
+  const Clock::time_point start = Clock::now();
+  for (int c = 0; c < std::min(o.connections, 8); ++c) {
+    threads.emplace_back([&] {
+      Connection conn(o.port);
+      std::string body;
+      for (int u; (u = next.fetch_add(1)) < o.users;) {
+        const int user = o.first_user + u;
+        body = "[";
+        for (int j = 0; j < o.per_user; ++j) {
+          const int item = o.first_item + (user * 31 + j * 7) % o.num_items;
+          char one[160];
+          std::snprintf(one, sizeof(one), R"(%s{"user_id":%d,"item_id":%d,"category_id":%d,"behavior":"%s"})",
+                        j ? "," : "", user, item, 1 + (item - o.first_item) % 98, kBehaviors[j % 10]);
+          body += one;
+        }
+        body += "]";
+        if (conn.Call(http::verb::post, "/v1/events", body) != 200) errors.fetch_add(1);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  std::printf("history: %d users x %d behaviours in %.1fs, errors=%lld\n", o.users, o.per_user,
+              std::chrono::duration<double>(Clock::now() - start).count(), static_cast<long long>(errors.load()));
+  return errors.load() == 0 ? 0 : 1;
+}
+
 int main(int argc, char** argv) {
   Options o;
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s recommend|events --port P [--rate R] [--seconds S] [--users N] [--k K] "
-                         "[--connections C] [--batch B] [--first-user U]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s recommend|events|history --port P [--rate R] [--seconds S] [--users N] [--k K] "
+                         "[--connections C] [--batch B] [--first-user U] [--per-user H]\n", argv[0]);
     return 2;
   }
   o.mode = argv[1];
@@ -206,6 +294,7 @@ int main(int argc, char** argv) {
     else if (flag == "--k") o.k = static_cast<int>(v);
     else if (flag == "--connections") o.connections = static_cast<int>(v);
     else if (flag == "--batch") o.batch = static_cast<int>(v);
+    else if (flag == "--per-user") o.per_user = static_cast<int>(v);
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;
@@ -217,6 +306,7 @@ int main(int argc, char** argv) {
   }
   if (o.mode == "recommend") return RunRecommend(o);
   if (o.mode == "events") return RunEvents(o);
+  if (o.mode == "history") return RunHistory(o);
   std::fprintf(stderr, "unknown mode %s (recommend|events)\n", o.mode.c_str());
   return 2;
 }

@@ -4,9 +4,12 @@
 //   recommender_rank_bench MODEL_VERSION_DIR [--batch 500] [--runs 50] [--lengths 1,4,8,10,16,32,50]
 //
 // For each history length n it prints the first run at that shape (which builds the engine's execution plan) and
-// the median / p99 of the warm runs, split into input building, the engine run, and reading the outputs. This is
+// the median / p99 of the warm runs, split into input building, the engine run, and reading the outputs (thread
+// CPU time, so other processes on the machine do not inflate it). This is
 // the data behind HistoryBucket() in online/ranking/model_inputs.h: padding the history costs engine time in
 // proportion to the padded length, a plan costs its build time once per distinct shape.
+#include <time.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -21,9 +24,17 @@
 namespace reco::online::ranking {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+// Thread CPU time, not wall time: on a machine shared with other work, wall time measures the scheduler.
+struct Clock {
+  using time_point = double;  // ms
+  static double now() {
+    timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
+  }
+};
 
-double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+double Ms(double d) { return d; }
 
 double Percentile(std::vector<double> v, double q) {
   if (v.empty()) return 0;

@@ -157,6 +157,7 @@ StatusOr<std::shared_ptr<const Servable>> LoadOnnxServable(const std::string& pa
                                                            const OnnxLoaderOptions& options) {
   engine::SessionOptions session_options;
   session_options.intra_op_threads = options.intra_op_threads;
+  session_options.max_cached_plans = options.max_cached_plans;
   ASSIGN_OR_RETURN(std::unique_ptr<engine::Session> session, engine::Session::Load(path, session_options));
   for (const engine::TensorInfo& info : session->inputs()) {
     if (FromEngine(info.dtype) == DataType::kInvalid) {

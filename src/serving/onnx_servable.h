@@ -17,6 +17,9 @@ namespace reco::serving {
 struct OnnxLoaderOptions {
   int intra_op_threads = 1;
   bool warm_up = true;
+  // Execution plans the session keeps (one per input-shape signature; engine::SessionOptions::max_cached_plans).
+  // A caller that feeds many shapes on purpose (the online ranker: history lengths x candidate counts) raises it.
+  size_t max_cached_plans = 64;
 };
 
 class OnnxLoaderFactory final : public LoaderFactory {

@@ -1,6 +1,7 @@
 #include "online/ranking/in_process_ranker.h"
 
 #include <array>
+#include <chrono>
 
 #include "online/ranking/model_inputs.h"
 #include "online/ranking/ranker_model.h"
@@ -21,6 +22,9 @@ Status InProcessRanker::Rank(const RankRequest& request, RankResult* result) con
   // The manager holds only what RankerLoaderFactory made.
   const auto& model = static_cast<const RankerModel&>(*handle);
   thread_local Scratch scratch;
+  const auto queued = std::chrono::steady_clock::now();
+  const ComputeGate::Pass pass(&gate_);
+  result->queue_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - queued).count();
   const std::vector<serving::TensorInfo>& infos = model.inputs();
   scratch.input_names.resize(infos.size());
   for (size_t i = 0; i < infos.size(); ++i) {

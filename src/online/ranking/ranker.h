@@ -35,6 +35,7 @@ struct RankResult {
   std::vector<float> scores;    // one per candidate
   std::vector<int32_t> reason;  // one per candidate: index into the request's history, -1 if none
   int64_t model_version = 0;
+  double queue_ms = 0;  // time spent waiting for a compute slot before ranking (in-process ranker), for timing
 };
 
 class Ranker {

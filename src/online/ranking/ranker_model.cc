@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -137,7 +138,13 @@ StatusOr<std::shared_ptr<const RankerModel>> LoadRankerModel(const std::string& 
   std::shared_ptr<const serving::Servable> servable;
   if (!options.vocab_only) {
     const std::string model_path = version_dir + "/" + serving::kModelFileName;
-    ASSIGN_OR_RETURN(servable, serving::LoadOnnxServable(model_path, options.onnx));
+    // Room for every padded shape a request can produce (history buckets x batch buckets), so the engine never
+    // evicts a plan that traffic still uses (its default keeps 64).
+    serving::OnnxLoaderOptions onnx = options.onnx;
+    onnx.max_cached_plans = std::max<size_t>(
+        onnx.max_cached_plans,
+        static_cast<size_t>(NumRankerShapes(manifest.max_history, std::max(options.warm_up_max_batch, 512))) + 16);
+    ASSIGN_OR_RETURN(servable, serving::LoadOnnxServable(model_path, onnx));
     bool has_prob = false;
     for (const serving::TensorInfo& out : servable->outputs()) has_prob |= out.name == kProb;
     if (!has_prob) return InvalidArgumentError(fmt::format("{}: the model has no output 'prob'", model_path));
@@ -155,16 +162,20 @@ StatusOr<std::shared_ptr<const RankerModel>> LoadRankerModel(const std::string& 
   auto model = std::make_shared<const RankerModel>(std::move(manifest), std::move(items), std::move(cates),
                                                   std::move(servable));
   if (model->has_engine() && options.warm_up_max_batch > 0) {
-    // One history entry and B candidates per padded size: builds and caches each plan before serving.
+    // Every history bucket at the full candidate count (what nearly every request feeds) and every batch bucket at
+    // the shortest history: builds and caches those plans before serving. Other (batch, history) pairs — category
+    // filters, small catalogs — are planned at their first request (a one-time cost of a few ms each), which keeps
+    // a load (and a hot swap) short: planning all of them would run the model ~340 times.
     std::vector<std::string> names;
     for (const serving::TensorInfo& in : model->inputs()) names.push_back(in.name);
     std::vector<std::string> outputs = {std::string(kProb)};
     if (model->has_attention()) outputs.emplace_back(kAttention);
     const int64_t L = model->manifest().max_history;
+    const int64_t max_batch = PaddedBatch(options.warm_up_max_batch);
     const std::vector<uint64_t> hist_ids(static_cast<size_t>(L), 0);
     const std::vector<data::BehaviorType> hist_type(static_cast<size_t>(L), data::BehaviorType::kPv);
     const std::vector<int64_t> hist_time(static_cast<size_t>(L), 0);
-    const std::vector<uint64_t> targets(static_cast<size_t>(PaddedBatch(options.warm_up_max_batch)), 0);
+    const std::vector<uint64_t> targets(static_cast<size_t>(max_batch), 0);
     std::vector<int64_t> lengths = {L};
     if (model->dynamic_history()) {
       lengths.clear();
@@ -172,16 +183,17 @@ StatusOr<std::shared_ptr<const RankerModel>> LoadRankerModel(const std::string& 
         if (lengths.empty() || HistoryBucket(n, L) != HistoryBucket(lengths.back(), L)) lengths.push_back(n);
       }
     }
+    std::vector<std::pair<int64_t, int64_t>> shapes;  // (history length, batch)
+    for (int64_t n : lengths) shapes.emplace_back(n, max_batch);
+    for (int64_t b = kBatchQuantum; b < max_batch; b += kBatchQuantum) shapes.emplace_back(lengths.front(), b);
     ModelInputs inputs;
     std::vector<serving::NamedTensor> out;
-    for (int64_t n : lengths) {
+    for (const auto& [n, b] : shapes) {
       const auto h = [n](const auto& v) { return std::span(v.data(), static_cast<size_t>(n)); };
-      for (int64_t b = kBatchQuantum; b <= PaddedBatch(options.warm_up_max_batch); b += kBatchQuantum) {
-        const std::span<const uint64_t> t(targets.data(), static_cast<size_t>(b));
-        RETURN_IF_ERROR(inputs.Build(*model, names,
-                                     RankRequest{h(hist_ids), h(hist_ids), h(hist_type), h(hist_time), t, t, 0}));
-        RETURN_IF_ERROR(model->Run(inputs.tensors(), outputs, &out).WithContext(version_dir + ": warm-up"));
-      }
+      const std::span<const uint64_t> t(targets.data(), static_cast<size_t>(b));
+      RETURN_IF_ERROR(inputs.Build(*model, names,
+                                   RankRequest{h(hist_ids), h(hist_ids), h(hist_type), h(hist_time), t, t, 0}));
+      RETURN_IF_ERROR(model->Run(inputs.tensors(), outputs, &out).WithContext(version_dir + ": warm-up"));
     }
   }
   return model;

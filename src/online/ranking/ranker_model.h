@@ -76,8 +76,10 @@ class RankerModel final : public serving::Servable {
 struct RankerLoadOptions {
   serving::OnnxLoaderOptions onnx;
   bool vocab_only = false;
-  // Run every padded batch size up to this many candidates once at load, so no request pays for building an
-  // execution plan (the engine caches one per input shape). 0: no warm-up beyond the engine's own.
+  // The most candidates a request ranks. At load, every history bucket is run at this (padded) batch and every
+  // smaller padded batch at the shortest history, so common requests never pay for building an execution plan
+  // (the engine caches one per input shape; the cache is sized for every shape up to this batch). 0: no warm-up
+  // beyond the engine's own.
   int warm_up_max_batch = 0;
 };
 

@@ -26,12 +26,18 @@ void SelectTopK(const SelectOptions& options, std::vector<ScoredItem>* items) {
   } else {
     std::erase_if(*items, [](const ScoredItem& it) { return std::isnan(it.score); });
   }
-  std::sort(items->begin(), items->end(), RanksBefore);
   const size_t k = static_cast<size_t>(std::max(options.k, 0));
   if (options.max_per_category <= 0) {
-    if (items->size() > k) items->resize(k);
+    // Only the first k are shown: order those, not all ~500 (RanksBefore is a total order: same result).
+    if (items->size() > k) {
+      std::partial_sort(items->begin(), items->begin() + static_cast<std::ptrdiff_t>(k), items->end(), RanksBefore);
+      items->resize(k);
+    } else {
+      std::sort(items->begin(), items->end(), RanksBefore);
+    }
     return;
   }
+  std::sort(items->begin(), items->end(), RanksBefore);
   // At most k categories can be counted; a small flat vector beats a hash map here.
   thread_local std::vector<std::pair<uint64_t, int>> per_category;
   per_category.clear();

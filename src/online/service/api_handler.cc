@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <exception>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -234,6 +235,12 @@ Status RecommenderApi::GetRecommend(std::string_view query, HttpResponse* respon
   Key(w, "latency_ms"), w.Double(result.latency_ms);
   w.EndObject();
   Finish(buffer, response);
+  const RecommendTiming& t = result.timing;
+  response->server_timing.clear();
+  fmt::format_to(std::back_inserter(response->server_timing),
+                 "retrieve;dur={:.3f}, filter;dur={:.3f}, queue;dur={:.3f}, rank;dur={:.3f}, select;dur={:.3f}, "
+                 "total;dur={:.3f}",
+                 t.retrieve_ms, t.filter_ms, t.queue_ms, t.rank_ms, t.select_ms, result.latency_ms);
   return Status::Ok();
 }
 

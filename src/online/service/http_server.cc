@@ -57,6 +57,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     response_.status = 200;
     response_.content_type = "application/json";
     response_.cache_control = {};
+    response_.server_timing.clear();
     response_.body.clear();
     handler_->Handle(std::string_view(method.data(), method.size()), std::string_view(target.data(), target.size()),
                      req.body(), &response_);
@@ -67,6 +68,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     response_.status = status;
     response_.content_type = "application/json";
     response_.cache_control = {};
+    response_.server_timing.clear();
     response_.body = serving::ErrorJson(message);
     Send(/*keep_alive=*/false, 11);
   }
@@ -80,6 +82,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (!response_.cache_control.empty()) {
       out_.set(http::field::cache_control,
                beast::string_view(response_.cache_control.data(), response_.cache_control.size()));
+    }
+    if (!response_.server_timing.empty()) {
+      out_.set("Server-Timing",
+               beast::string_view(response_.server_timing.data(), response_.server_timing.size()));
     }
     out_.keep_alive(keep_alive);
     out_.body().swap(response_.body);  // keeps both buffers' capacity alive across requests

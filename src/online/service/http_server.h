@@ -22,6 +22,7 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::string body;  // reused across requests of one connection
   std::string_view cache_control;  // "" = none
+  std::string server_timing;  // "" = none; else the Server-Timing header (reused across requests)
 };
 
 class HttpHandler {

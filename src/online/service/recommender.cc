@@ -67,7 +67,12 @@ Recommender::Recommender(const Store* store, const Retriever* retriever, const r
     : store_(store), retriever_(retriever), ranker_(ranker), options_(options) {}
 
 Status Recommender::Recommend(const RecommendRequest& request, RecommendResponse* response) const {
-  const auto start = std::chrono::steady_clock::now();
+  using Clock = std::chrono::steady_clock;
+  const auto ms = [](Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+  };
+  const Clock::time_point start = Clock::now();
+  response->timing = {};
   if (request.k <= 0 || request.k > options_.max_k) {
     return InvalidArgumentError(fmt::format("k must be in [1, {}], got {}", options_.max_k, request.k));
   }
@@ -86,6 +91,8 @@ Status Recommender::Recommend(const RecommendRequest& request, RecommendResponse
   retrieval.now = now;
   retrieval.category = request.category;
   RETURN_IF_ERROR(retriever_->Retrieve(retrieval, &s.candidates));
+  const Clock::time_point retrieved = Clock::now();
+  response->timing.retrieve_ms = ms(start, retrieved);
 
   s.items.clear();
   for (size_t i = 0; i < s.candidates.size(); ++i) {
@@ -98,6 +105,8 @@ Status Recommender::Recommend(const RecommendRequest& request, RecommendResponse
                             &facts, &s.items);
   }
   response->candidates_considered = static_cast<int>(s.items.size());
+  const Clock::time_point filtered = Clock::now();
+  response->timing.filter_ms = ms(retrieved, filtered);
 
   bool ranked = false;
   response->model_version = 0;
@@ -116,7 +125,9 @@ Status Recommender::Recommend(const RecommendRequest& request, RecommendResponse
     for (const rules::ScoredItem& it : s.items) s.target_item.push_back(it.item_id), s.target_cate.push_back(it.category_id);
     const ranking::RankRequest rank{s.hist_item, s.hist_cate, s.hist_type, s.hist_time, s.target_item, s.target_cate,
                                     now};
+    s.ranked.queue_ms = 0;
     const Status status = ranker_->Rank(rank, &s.ranked);
+    response->timing.queue_ms = s.ranked.queue_ms;
     if (status.ok()) {
       ranked = true;
       response->ranking = "model";
@@ -130,6 +141,8 @@ Status Recommender::Recommend(const RecommendRequest& request, RecommendResponse
       RECO_LOG_DEBUG("ranking fell back to retrieval order: {}", status.ToString());
     }
   }
+  const Clock::time_point ranked_at = Clock::now();
+  response->timing.rank_ms = ms(filtered, ranked_at) - response->timing.queue_ms;
   rules::SelectOptions select{.k = request.k, .min_score = ranked ? options_.min_score : std::nullopt,
                               .max_per_category = options_.max_per_category};
   rules::SelectTopK(select, &s.items);
@@ -148,8 +161,9 @@ Status Recommender::Recommend(const RecommendRequest& request, RecommendResponse
     }
     response->items.push_back(out);
   }
-  response->latency_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  const Clock::time_point end = Clock::now();
+  response->timing.select_ms = ms(ranked_at, end);
+  response->latency_ms = ms(start, end);
   return Status::Ok();
 }
 

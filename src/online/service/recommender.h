@@ -49,6 +49,15 @@ struct RecommendedItem {
   uint8_t source = 0;
 };
 
+// Where one request's server-side time went (ms), for the Server-Timing header and load tests.
+struct RecommendTiming {
+  double retrieve_ms = 0;  // history + candidate retrieval
+  double filter_ms = 0;    // business-rule filters before ranking
+  double queue_ms = 0;     // waiting for a compute slot (in-process ranking)
+  double rank_ms = 0;      // ranking without the queue: model inputs, engine run (or remote call), outputs
+  double select_ms = 0;    // min score, diversity, top-k, reasons
+};
+
 struct RecommendResponse {
   uint64_t user_id = 0;
   std::vector<RecommendedItem> items;
@@ -58,6 +67,7 @@ struct RecommendResponse {
   bool cold_start = false;
   std::string ranking;  // "model", "fallback: ...", "retrieval (no model configured)"
   double latency_ms = 0;
+  RecommendTiming timing;
 };
 
 // "because you added 2268318 to your cart", "because you viewed ...", "trending now", ...

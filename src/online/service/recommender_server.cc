@@ -1,5 +1,8 @@
 #include "online/service/recommender_server.h"
 
+#include <algorithm>
+#include <thread>
+
 #include <fmt/format.h>
 
 #include "core/logging.h"
@@ -80,7 +83,9 @@ Status RecommenderServer::Start(const RecommenderServerOptions& o) {
     }
     s.core->StartPolling(o.model_poll_seconds, 0);
     if (o.model_server.empty()) {
-      s.ranker = std::make_unique<ranking::InProcessRanker>(&s.core->manager(), kRankerModelName);
+      const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+      s.ranker = std::make_unique<ranking::InProcessRanker>(
+          &s.core->manager(), kRankerModelName, o.rank_concurrency < 0 ? cores : o.rank_concurrency);
     } else {
       ranking::RemoteRankerOptions remote;
       remote.target = o.model_server;

@@ -4,6 +4,7 @@
 // model hot swap, and remote ranking (reco-model-server up, then down -> fallback, never a 5xx).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -103,24 +104,61 @@ class RecommenderE2E : public ::testing::Test {
   std::optional<HttpClient> client_;
 };
 
-// Posts three views of a category nobody touched and returns the next recommendation; prints the delay.
-rapidjson::Document PostFreshAndRecommend(HttpClient* client, const std::string& target, const char* label) {
-  const auto t0 = std::chrono::steady_clock::now();
+// One freshness trial: three views of `category` (nobody touched it) are posted, then — as soon as the POST is
+// acknowledged — the recommendation is asked for. The store applies a group commit to memory before it
+// acknowledges it, so the first recommendation requested after the ack must already reflect the events.
+struct FreshnessTrial {
+  double post_ms = 0;       // POST start -> ack (HTTP, parse, group commit with fdatasync)
+  double recommend_ms = 0;  // ack -> the next recommendation returned (what a shopper waits after the ack)
+  double server_ms = 0;     // that recommendation's server-side latency_ms
+  double total_ms() const { return post_ms + recommend_ms; }
+  rapidjson::Document answer;
+};
+
+FreshnessTrial PostFreshAndRecommend(HttpClient* client, const std::string& target, uint64_t category) {
+  FreshnessTrial trial;
   std::string batch = "[";
-  for (uint64_t m = 0; m < 3; ++m) batch += (m ? "," : "") + EventJson(kShopper, ItemOf(kFreshCategory, m), "pv");
-  EXPECT_EQ(client->Post("/v1/events", batch + "]").status, 200);
+  for (uint64_t m = 0; m < 3; ++m) batch += (m ? "," : "") + EventJson(kShopper, ItemOf(category, m), "pv");
+  batch += "]";
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(client->Post("/v1/events", batch).status, 200);
   const auto acked = std::chrono::steady_clock::now();
   Reply after = client->Get(target);
   const auto t1 = std::chrono::steady_clock::now();
   EXPECT_EQ(after.status, 200) << after.body;
-  rapidjson::Document a = after.Json();
-  const double total_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
-  const double get_ms = std::chrono::duration<double, std::milli>(t1 - acked).count();
-  std::printf("[freshness %s] event POST -> recommendation reflecting it: %.2f ms (POST incl. fsync %.2f ms, next "
-              "GET %.2f ms, server-side recommend %.2f ms)\n",
-              label, total_ms, total_ms - get_ms, get_ms, a.IsObject() ? a["latency_ms"].GetDouble() : -1.0);
-  return a;
+  trial.answer = after.Json();
+  trial.post_ms = std::chrono::duration<double, std::milli>(acked - t0).count();
+  trial.recommend_ms = std::chrono::duration<double, std::milli>(t1 - acked).count();
+  trial.server_ms = trial.answer.IsObject() ? trial.answer["latency_ms"].GetDouble() : -1.0;
+  return trial;
 }
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+// Prints the honest breakdown over the trials: the ack -> visible delay is 0 by construction (checked: the first
+// recommendation after every ack reflected it), so what a client sees is the recommendation's own latency, and
+// from the first byte of the POST, the durable POST plus that.
+void PrintFreshness(const char* label, const std::vector<FreshnessTrial>& trials, int reflected) {
+  std::vector<double> post, rec, server, total;
+  for (const FreshnessTrial& t : trials) {
+    post.push_back(t.post_ms), rec.push_back(t.recommend_ms), server.push_back(t.server_ms);
+    total.push_back(t.total_ms());
+  }
+  const auto max = [](const std::vector<double>& v) { return *std::max_element(v.begin(), v.end()); };
+  std::printf("[freshness %s] %zu trials; the first recommendation requested after the ack reflected the events in "
+              "%d/%zu (ack -> visible: 0 ms wait)\n"
+              "[freshness %s]   ack -> that recommendation returned: median %.2f ms, max %.2f ms "
+              "(server-side %.2f / %.2f ms)\n"
+              "[freshness %s]   POST start -> ack (durable, fdatasync'ed group commit): median %.2f ms, max %.2f ms\n"
+              "[freshness %s]   POST start -> recommendation returned: median %.2f ms, max %.2f ms\n",
+              label, trials.size(), reflected, trials.size(), label, Median(rec), max(rec), Median(server),
+              max(server), label, Median(post), max(post), label, Median(total), max(total));
+}
+
+constexpr int kFreshnessTrials = 8;  // categories kFreshCategory .. +7, none touched before
 
 TEST_F(RecommenderE2E, FreshEventsInANewCategoryReachTheNextModelRankedRecommendation) {
   StartService();
@@ -132,17 +170,27 @@ TEST_F(RecommenderE2E, FreshEventsInANewCategoryReachTheNextModelRankedRecommend
   rapidjson::Document b = before.Json();
   EXPECT_STREQ(b["ranking"].GetString(), "model");
   EXPECT_EQ(b["model_version"].GetInt64(), 1);
-  EXPECT_TRUE(PositionsOf(b, kFreshCategory).empty()) << before.body;
+  for (int i = 0; i < kFreshnessTrials; ++i) EXPECT_TRUE(PositionsOf(b, kFreshCategory + i).empty()) << before.body;
 
-  rapidjson::Document a = PostFreshAndRecommend(&*client_, target, "model");
-  ASSERT_TRUE(a.IsObject());
-  EXPECT_STREQ(a["ranking"].GetString(), "model");
-  const std::vector<int> fresh = PositionsOf(a, kFreshCategory);
-  EXPECT_FALSE(fresh.empty()) << "category " << kFreshCategory << " should be in the next answer";
-  std::printf("[freshness model] category %llu now at positions", static_cast<unsigned long long>(kFreshCategory));
-  for (int i : fresh) std::printf(" %d", i);
-  std::printf(" of %u\n", a["items"].Size());
-  for (const auto& item : a["items"].GetArray()) EXPECT_GT(item["reason"].GetStringLength(), 0u);
+  std::vector<FreshnessTrial> trials;
+  int reflected = 0;
+  for (int i = 0; i < kFreshnessTrials; ++i) {
+    const uint64_t category = kFreshCategory + static_cast<uint64_t>(i);
+    trials.push_back(PostFreshAndRecommend(&*client_, target, category));
+    const rapidjson::Document& a = trials.back().answer;
+    ASSERT_TRUE(a.IsObject());
+    EXPECT_STREQ(a["ranking"].GetString(), "model");
+    const std::vector<int> fresh = PositionsOf(a, category);
+    EXPECT_FALSE(fresh.empty()) << "category " << category << " should be in the next answer";
+    reflected += fresh.empty() ? 0 : 1;
+    for (const auto& item : a["items"].GetArray()) EXPECT_GT(item["reason"].GetStringLength(), 0u);
+    if (i == 0) {
+      std::printf("[freshness model] category %llu now at positions", static_cast<unsigned long long>(category));
+      for (int p : fresh) std::printf(" %d", p);
+      std::printf(" of %u\n", a["items"].Size());
+    }
+  }
+  PrintFreshness("model", trials, reflected);
 }
 
 TEST_F(RecommenderE2E, FreshEventsInANewCategoryRiseIntoTheTop10InRetrievalOrder) {
@@ -153,9 +201,17 @@ TEST_F(RecommenderE2E, FreshEventsInANewCategoryRiseIntoTheTop10InRetrievalOrder
   rapidjson::Document b = client_->Get(target).Json();
   ASSERT_TRUE(b.IsObject());
   EXPECT_TRUE(PositionsOf(b, kFreshCategory).empty());
-  rapidjson::Document a = PostFreshAndRecommend(&*client_, target, "retrieval");
-  ASSERT_TRUE(a.IsObject());
-  EXPECT_FALSE(PositionsOf(a, kFreshCategory).empty()) << "category " << kFreshCategory << " should rise into the top 10";
+  std::vector<FreshnessTrial> trials;
+  int reflected = 0;
+  for (int i = 0; i < kFreshnessTrials; ++i) {
+    const uint64_t category = kFreshCategory + static_cast<uint64_t>(i);
+    trials.push_back(PostFreshAndRecommend(&*client_, target, category));
+    ASSERT_TRUE(trials.back().answer.IsObject());
+    const bool risen = !PositionsOf(trials.back().answer, category).empty();
+    EXPECT_TRUE(risen) << "category " << category << " should rise into the top 10";
+    reflected += risen ? 1 : 0;
+  }
+  PrintFreshness("retrieval", trials, reflected);
 }
 
 TEST_F(RecommenderE2E, EveryAcknowledgedEventSurvivesSigkill) {
