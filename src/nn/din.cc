@@ -92,7 +92,9 @@ RankerOutput DinRanker::Forward(const RankerBatch& b) {
     weight = score * mask;
   }
   const int64_t e = h.size(2);
-  const torch::Tensor pooled = torch::matmul(weight.view({hist_batch, group, len}), h).view({batch, e});  // [B, E]
+  const torch::Tensor pooled =  // [B, E]
+      is_training() && fused_attention_ ? GroupedPool(weight, h)
+                                        : torch::matmul(weight.view({hist_batch, group, len}), h).view({batch, e});
   RankerOutput out;
   out.logit = mlp->forward(torch::cat({pooled, t, pooled * t}, -1));
   out.attention = weight;

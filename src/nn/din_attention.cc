@@ -109,6 +109,30 @@ struct AttentionFunction : public torch::autograd::Function<AttentionFunction> {
   }
 };
 
+struct PoolFunction : public torch::autograd::Function<PoolFunction> {
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& weight_in, const torch::Tensor& h_in) {
+    const torch::Tensor weight = weight_in.contiguous(), h = h_in.contiguous();
+    const int64_t hist = h.size(0), len = h.size(1), emb = h.size(2), rows = weight.size(0);
+    torch::Tensor pooled = torch::empty({rows, emb});
+    da::PoolForward(hist, rows / hist, len, emb, weight.data_ptr<float>(), h.data_ptr<float>(),
+                    pooled.data_ptr<float>());
+    ctx->save_for_backward({weight, h});
+    return pooled;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const variable_list saved = ctx->get_saved_variables();
+    const torch::Tensor& weight = saved[0];
+    const torch::Tensor& h = saved[1];
+    const torch::Tensor grad = grads[0].contiguous();
+    const int64_t hist = h.size(0), len = h.size(1), emb = h.size(2), rows = weight.size(0);
+    torch::Tensor grad_weight = torch::empty_like(weight), grad_h = torch::empty_like(h);
+    da::PoolBackward(hist, rows / hist, len, emb, weight.data_ptr<float>(), h.data_ptr<float>(),
+                     grad.data_ptr<float>(), grad_weight.data_ptr<float>(), grad_h.data_ptr<float>());
+    return {grad_weight, grad_h};
+  }
+};
+
 bool IsFloatCpu(const torch::Tensor& t) { return t.defined() && t.scalar_type() == torch::kFloat && t.device().is_cpu(); }
 
 }  // namespace
@@ -165,6 +189,16 @@ torch::Tensor FusedDinAttention(const FusedDinAttentionInputs& in) {
   st.eps = in.eps;
   st.momentum = in.momentum;
   return AttentionFunction::apply(at::TensorList(list), &st);
+}
+
+torch::Tensor GroupedPool(const torch::Tensor& weight, const torch::Tensor& h) {
+  TORCH_CHECK(weight.dim() == 2 && h.dim() == 3 && h.size(0) > 0 && weight.size(0) % h.size(0) == 0 &&
+                  weight.size(1) == h.size(1),
+              "grouped pool: weight ", weight.sizes(), " against histories ", h.sizes());
+  if (!IsFloatCpu(weight) || !IsFloatCpu(h)) {
+    return torch::matmul(weight.view({h.size(0), -1, h.size(1)}), h).view({weight.size(0), h.size(2)});
+  }
+  return PoolFunction::apply(weight, h);
 }
 
 }  // namespace reco::nn

@@ -156,6 +156,17 @@ void AddRow(int64_t w, const float* __restrict x, float* __restrict acc) {
   for (int64_t j = 0; j < w; ++j) acc[j] += x[j];
 }
 
+// y += a·x
+void AxpyRow(int64_t w, float a, const float* __restrict x, float* __restrict y) {
+  for (int64_t j = 0; j < w; ++j) y[j] += a * x[j];
+}
+
+float Dot(int64_t w, const float* __restrict x, const float* __restrict y) {
+  float sum = 0.f;
+  for (int64_t j = 0; j < w; ++j) sum += x[j] * y[j];
+  return sum;
+}
+
 // acc_a += x ⊙ b, acc_b += x ⊙ a (the two sides of a product's gradient).
 void ProductGradRow(int64_t w, const float* __restrict x, const float* __restrict a, const float* __restrict b,
                     float* __restrict acc_a, float* __restrict acc_b) {
@@ -393,6 +404,34 @@ void Backward(const Dims& d, const int32_t* offset, const int32_t* position, con
   for (int64_t h = 0; h < d.hist; ++h) {
     for (int32_t q = offset[h]; q < offset[h + 1]; ++q) {
       std::memcpy(out.hist_ext + (h * d.len + position[q]) * x, g_hx + q * x, static_cast<size_t>(x) * sizeof(float));
+    }
+  }
+}
+
+void PoolForward(int64_t hist, int64_t group, int64_t len, int64_t emb, const float* weight, const float* h,
+                 float* pooled) {
+  for (int64_t hh = 0; hh < hist; ++hh) {
+    for (int64_t g = 0; g < group; ++g) {
+      const int64_t r = hh * group + g;
+      float* out = pooled + r * emb;
+      std::fill(out, out + emb, 0.f);
+      for (int64_t l = 0; l < len; ++l) AxpyRow(emb, weight[r * len + l], h + (hh * len + l) * emb, out);
+    }
+  }
+}
+
+void PoolBackward(int64_t hist, int64_t group, int64_t len, int64_t emb, const float* weight, const float* h,
+                  const float* grad_pooled, float* grad_weight, float* grad_h) {
+  std::fill(grad_h, grad_h + hist * len * emb, 0.f);
+  for (int64_t hh = 0; hh < hist; ++hh) {
+    for (int64_t g = 0; g < group; ++g) {
+      const int64_t r = hh * group + g;
+      const float* gp = grad_pooled + r * emb;
+      for (int64_t l = 0; l < len; ++l) {
+        const float* hl = h + (hh * len + l) * emb;
+        grad_weight[r * len + l] = Dot(emb, gp, hl);
+        AxpyRow(emb, weight[r * len + l], gp, grad_h + (hh * len + l) * emb);
+      }
     }
   }
 }

@@ -89,4 +89,12 @@ int64_t BackwardScratchFloats(const Dims& d);
 void Backward(const Dims& d, const int32_t* offset, const int32_t* position, const Params& p, const float* t,
               const Saved& saved, const float* grad_score, const Grads& g, float* scratch);
 
+// Attention pooling of grouped rows: pooled[r] = Σ_l weight[r, l]·h[r / G, l] for weight [B, L], h [H, L, E]
+// (what DinRanker's batched matmul computes, without its per-matrix dispatch). Backward: grad_weight [B, L] and
+// grad_h [H, L, E], both written in full.
+void PoolForward(int64_t hist, int64_t group, int64_t len, int64_t emb, const float* weight, const float* h,
+                 float* pooled);
+void PoolBackward(int64_t hist, int64_t group, int64_t len, int64_t emb, const float* weight, const float* h,
+                  const float* grad_pooled, float* grad_weight, float* grad_h);
+
 }  // namespace reco::nn::din_attention

@@ -146,6 +146,23 @@ TEST(DinAttentionTest, FusedMatchesOpByOpAtDefaultSizes) {
   ExpectSameStep(c, Batch(64, 2, c.max_history, 8), "default sizes", 5e-5);
 }
 
+TEST(DinAttentionTest, GroupedPoolMatchesBatchedMatmul) {
+  torch::manual_seed(10);
+  for (int64_t group : {1, 3}) {
+    const torch::Tensor w0 = torch::randn({4 * group, 7}), h0 = torch::randn({4, 7, 5}), g = torch::randn({4 * group, 5});
+    torch::Tensor w1 = w0.clone().requires_grad_(true), h1 = h0.clone().requires_grad_(true);
+    torch::Tensor w2 = w0.clone().requires_grad_(true), h2 = h0.clone().requires_grad_(true);
+    const torch::Tensor got = GroupedPool(w1, h1);
+    const torch::Tensor want = torch::matmul(w2.view({4, group, 7}), h2).view({4 * group, 5});
+    EXPECT_LE(RelErr(got, want), 1e-6) << "group " << group;
+    (got * g).sum().backward();
+    (want * g).sum().backward();
+    EXPECT_LE(RelErr(w1.grad(), w2.grad()), 1e-6) << "group " << group;
+    EXPECT_LE(RelErr(h1.grad(), h2.grad()), 1e-6) << "group " << group;
+  }
+  EXPECT_THROW(GroupedPool(torch::randn({5, 7}), torch::randn({2, 7, 3})), c10::Error);
+}
+
 TEST(DinAttentionTest, NonBinaryMaskFallsBackToTheOpPath) {
   const RankerConfig c = Config(5, {12, 5}, false);
   auto [fused, ref] = Twins(c);
