@@ -63,14 +63,15 @@ RankerOutput DinRanker::Forward(const RankerBatch& b) {
   const int64_t group = batch / hist_batch, len = b.hist_mask.size(1);
   const torch::Tensor h = emb->History(b);                                   // [H, L, E]
   const torch::Tensor t = emb->Target(b);                                    // [B, E]
-  const torch::Tensor hist_ext = torch::cat({h, emb->TypeRecency(b)}, -1);   // [H, L, E + Dt + Dr]
   const torch::Tensor mask =                                                 // [B, L]
       group == 1 ? b.hist_mask : b.hist_mask.unsqueeze(1).expand({hist_batch, group, len}).reshape({batch, len});
 
   torch::Tensor score;
   if (is_training() && fused_attention_) {
     FusedDinAttentionInputs in;
-    in.hist_ext = hist_ext, in.target = t, in.mask = b.hist_mask;
+    in.h = h, in.target = t, in.mask = b.hist_mask;
+    in.hist_type = b.hist_type, in.hist_recency = b.hist_recency;
+    in.type_table = emb->type->weight, in.recency_table = emb->recency->weight;
     in.w_hist = AttentionHistoryWeight(), in.w_tgt = AttentionTargetWeight(), in.w_prod = AttentionProductWeight();
     for (size_t i = 0; i < att_fc.size(); ++i) {
       if (i > 0) in.weight.push_back(att_fc[i]->weight);
@@ -83,7 +84,10 @@ RankerOutput DinRanker::Forward(const RankerBatch& b) {
     in.eps = config_.dice_eps, in.momentum = config_.dice_momentum;
     score = FusedDinAttention(in);  // undefined when it does not apply (e.g. a non-binary mask)
   }
-  if (!score.defined()) score = AttentionScores(h, hist_ext, t, mask);
+  if (!score.defined()) {
+    const torch::Tensor hist_ext = torch::cat({h, emb->TypeRecency(b)}, -1);  // [H, L, E + Dt + Dr]
+    score = AttentionScores(h, hist_ext, t, mask);
+  }
 
   torch::Tensor weight;
   if (config_.attention_softmax) {

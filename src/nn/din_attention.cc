@@ -11,9 +11,9 @@ using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 namespace da = din_attention;
 
-// Differentiable inputs, in this order, as one TensorList: hist_ext, target, w_hist, w_tgt, w_prod, w_out, b_out,
-// then per layer i: bias_i, alpha_i and (i ≥ 1) weight_i.
-constexpr size_t kFixedInputs = 7;
+// Differentiable inputs, in this order, as one TensorList: h, target, w_hist, w_tgt, w_prod, w_out, b_out,
+// type_table, recency_table, then per layer i: bias_i, alpha_i and (i ≥ 1) weight_i.
+constexpr size_t kFixedInputs = 9;
 
 size_t LayerIndex(size_t i) { return kFixedInputs + (i == 0 ? 0 : 2 + 3 * (i - 1)); }
 
@@ -37,8 +37,22 @@ da::Params ParamsOf(const variable_list& in, size_t layers, double eps) {
   return p;
 }
 
+// The history side: entry features from saved inputs and the index tensors.
+da::History HistoryOf(const variable_list& in, const torch::Tensor& type, const torch::Tensor& recency) {
+  da::History h;
+  h.h = in[0].defined() ? in[0].data_ptr<float>() : nullptr;
+  h.type = type.data_ptr<int64_t>();
+  h.recency = recency.data_ptr<int64_t>();
+  h.type_table = in[7].data_ptr<float>();
+  h.recency_table = in[8].data_ptr<float>();
+  h.type_rows = in[7].size(0), h.type_dim = in[7].size(1);
+  h.recency_rows = in[8].size(0), h.recency_dim = in[8].size(1);
+  return h;
+}
+
 struct State {  // non-tensor arguments of the Function
   da::Dims dims;
+  torch::Tensor type, recency;     // int64 [H, L], contiguous
   torch::Tensor offset, position;  // int32 packing of the mask
   const std::vector<torch::Tensor>* running_mean;
   const std::vector<torch::Tensor>* running_var;
@@ -59,9 +73,12 @@ struct AttentionFunction : public torch::autograd::Function<AttentionFunction> {
     torch::Tensor scratch = torch::empty({da::ForwardScratchFloats(d)});
     torch::Tensor score = torch::empty({d.rows(), d.len});
     const da::Saved saved = da::CarveSaved(d, arena.data_ptr<float>());
-    da::Forward(d, st->offset.data_ptr<int32_t>(), st->position.data_ptr<int32_t>(), p, in[0].data_ptr<float>(),
-                in[1].data_ptr<float>(), saved, scratch.data_ptr<float>(), score.data_ptr<float>());
-    ctx->save_for_backward(variable_list(in.begin() + 1, in.end()));  // everything but hist_ext
+    da::Forward(d, st->offset.data_ptr<int32_t>(), st->position.data_ptr<int32_t>(), p,
+                HistoryOf(in, st->type, st->recency), in[1].data_ptr<float>(), saved, scratch.data_ptr<float>(),
+                score.data_ptr<float>());
+    ctx->save_for_backward(variable_list(in.begin() + 1, in.end()));  // everything but h (copied into the arena)
+    ctx->saved_data["type"] = st->type;
+    ctx->saved_data["recency"] = st->recency;
     ctx->saved_data["arena"] = arena;
     ctx->saved_data["offset"] = st->offset;
     ctx->saved_data["position"] = st->position;
@@ -73,7 +90,7 @@ struct AttentionFunction : public torch::autograd::Function<AttentionFunction> {
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     variable_list in = ctx->get_saved_variables();
-    in.insert(in.begin(), torch::Tensor());  // hist_ext is not needed: its packed copy is in the arena
+    in.insert(in.begin(), torch::Tensor());  // h is not needed: its packed copy is in the arena
     da::Dims d;
     const std::vector<int64_t> dims = ctx->saved_data["dims"].toIntVector();
     d.hist = dims[0], d.group = dims[1], d.len = dims[2], d.emb = dims[3], d.ext = dims[4], d.entries = dims[5];
@@ -85,10 +102,12 @@ struct AttentionFunction : public torch::autograd::Function<AttentionFunction> {
     const torch::Tensor grad_score = grads[0].contiguous();
 
     variable_list out(in.size() + 1);  // + the State argument (no gradient)
-    out[0] = torch::empty({d.hist, d.len, d.ext});
+    out[0] = torch::empty({d.hist, d.len, d.emb});
     for (size_t i = 1; i < in.size(); ++i) out[i] = torch::empty_like(in[i]);
     da::Grads g;
-    g.hist_ext = out[0].data_ptr<float>();
+    g.h = out[0].data_ptr<float>();
+    g.type_table = out[7].data_ptr<float>();
+    g.recency_table = out[8].data_ptr<float>();
     g.t = out[1].data_ptr<float>();
     g.w_hist = out[2].data_ptr<float>();
     g.w_tgt = out[3].data_ptr<float>();
@@ -103,8 +122,9 @@ struct AttentionFunction : public torch::autograd::Function<AttentionFunction> {
     }
     torch::Tensor scratch = torch::empty({da::BackwardScratchFloats(d)});
     da::Backward(d, ctx->saved_data["offset"].toTensor().data_ptr<int32_t>(),
-                 ctx->saved_data["position"].toTensor().data_ptr<int32_t>(), p, in[1].data_ptr<float>(), saved,
-                 grad_score.data_ptr<float>(), g, scratch.data_ptr<float>());
+                 ctx->saved_data["position"].toTensor().data_ptr<int32_t>(), p,
+                 HistoryOf(in, ctx->saved_data["type"].toTensor(), ctx->saved_data["recency"].toTensor()),
+                 in[1].data_ptr<float>(), saved, grad_score.data_ptr<float>(), g, scratch.data_ptr<float>());
     return out;
   }
 };
@@ -143,7 +163,8 @@ torch::Tensor FusedDinAttention(const FusedDinAttentionInputs& in) {
       in.running_var.size() != layers) {
     return {};
   }
-  variable_list list = {in.hist_ext, in.target, in.w_hist, in.w_tgt, in.w_prod, in.w_out, in.b_out};
+  variable_list list = {in.h,     in.target, in.w_hist,     in.w_tgt,       in.w_prod,
+                        in.w_out, in.b_out,  in.type_table, in.recency_table};
   for (size_t i = 0; i < layers; ++i) {
     list.push_back(in.bias[i]);
     list.push_back(in.alpha[i]);
@@ -158,17 +179,26 @@ torch::Tensor FusedDinAttention(const FusedDinAttentionInputs& in) {
       return {};
     }
   }
-  if (!IsFloatCpu(in.mask) || in.hist_ext.dim() != 3 || in.target.dim() != 2 || in.mask.dim() != 2) return {};
+  if (!IsFloatCpu(in.mask) || in.h.dim() != 3 || in.target.dim() != 2 || in.mask.dim() != 2 ||
+      in.type_table.dim() != 2 || in.recency_table.dim() != 2 || !in.hist_type.defined() ||
+      !in.hist_recency.defined() || in.hist_type.scalar_type() != torch::kLong ||
+      in.hist_recency.scalar_type() != torch::kLong) {
+    return {};
+  }
   for (torch::Tensor& t : list) t = t.contiguous();
 
   State st;
   da::Dims& d = st.dims;
-  d.hist = in.hist_ext.size(0), d.len = in.hist_ext.size(1), d.ext = in.hist_ext.size(2), d.emb = in.target.size(1);
+  d.hist = in.h.size(0), d.len = in.h.size(1), d.emb = in.target.size(1);
+  d.ext = d.emb + in.type_table.size(1) + in.recency_table.size(1);
   TORCH_CHECK(d.hist > 0 && in.target.size(0) % d.hist == 0, "din attention: ", d.hist, " histories for ",
               in.target.size(0), " rows");
   d.group = in.target.size(0) / d.hist;
   for (const torch::Tensor& b : in.bias) d.widths.push_back(b.numel());
-  TORCH_CHECK(in.mask.size(0) == d.hist && in.mask.size(1) == d.len && d.emb <= d.ext, "din attention: shapes");
+  TORCH_CHECK(in.mask.sizes() == in.h.sizes().slice(0, 2) && in.hist_type.sizes() == in.mask.sizes() &&
+                  in.hist_recency.sizes() == in.mask.sizes() && in.h.size(2) == d.emb,
+              "din attention: histories ", in.h.sizes(), ", mask ", in.mask.sizes(), ", types ", in.hist_type.sizes(),
+              ", recency ", in.hist_recency.sizes(), ", targets ", in.target.sizes());
   const int64_t a0 = d.widths[0], last = d.widths.back();
   bool shapes = in.w_hist.numel() == a0 * d.ext && in.w_tgt.numel() == a0 * d.emb &&
                 in.w_prod.numel() == a0 * d.emb && in.w_out.numel() == last && in.b_out.numel() == 1;
@@ -184,6 +214,20 @@ torch::Tensor FusedDinAttention(const FusedDinAttentionInputs& in) {
   d.entries = da::Pack(mask.data_ptr<float>(), d.hist, d.len, st.offset.data_ptr<int32_t>(),
                        st.position.data_ptr<int32_t>());
   if (d.entries < 0) return {};
+  st.type = in.hist_type.contiguous();
+  st.recency = in.hist_recency.contiguous();
+  // Real entries index the small tables: out-of-range indices are an error, as in torch::embedding.
+  const int32_t* pos = st.position.data_ptr<int32_t>();
+  const int32_t* off = st.offset.data_ptr<int32_t>();
+  const int64_t* ty = st.type.data_ptr<int64_t>();
+  const int64_t* re = st.recency.data_ptr<int64_t>();
+  for (int64_t h = 0; h < d.hist; ++h) {
+    for (int32_t q = off[h]; q < off[h + 1]; ++q) {
+      const int64_t at = h * d.len + pos[q];
+      TORCH_CHECK(ty[at] >= 0 && ty[at] < in.type_table.size(0) && re[at] >= 0 && re[at] < in.recency_table.size(0),
+                  "din attention: behaviour type ", ty[at], " / recency ", re[at], " out of range");
+    }
+  }
   st.running_mean = &in.running_mean;
   st.running_var = &in.running_var;
   st.eps = in.eps;

@@ -13,9 +13,11 @@
 namespace reco::nn {
 
 struct FusedDinAttentionInputs {
-  torch::Tensor hist_ext;  // [H, L, X] float: [h, type, recency] per history entry (h = the first `t` width)
-  torch::Tensor target;    // [B, E] float, B = H·G (rows grouped by history, as in RankerBatch)
-  torch::Tensor mask;      // [H, L] float 0/1
+  torch::Tensor h;                            // [H, L, E] float: item ⊕ category embedding per history entry
+  torch::Tensor hist_type, hist_recency;      // [H, L] int64 indices into the two tables below
+  torch::Tensor type_table, recency_table;    // [rows, Dt], [rows, Dr]: DinRanker's emb->type / emb->recency weights
+  torch::Tensor target;                       // [B, E] float, B = H·G (rows grouped by history, as in RankerBatch)
+  torch::Tensor mask;                         // [H, L] float 0/1
   torch::Tensor w_hist, w_tgt, w_prod;  // [A_0, X], [A_0, E], [A_0, E]: DinRanker's factored first-layer blocks
   std::vector<torch::Tensor> weight;    // [A_i, A_{i−1}] for hidden layers i ≥ 1 (K − 1 entries)
   std::vector<torch::Tensor> bias;      // [A_i], K entries (bias[0] = the first layer's)
@@ -25,8 +27,8 @@ struct FusedDinAttentionInputs {
   double eps = 1e-8, momentum = 0.1;
 };
 
-// Raw attention scores [B, L] (0 at padded entries), differentiable w.r.t. every tensor above except mask and the
-// running statistics. Returns an undefined tensor when the fused path does not apply (not float32 CPU, or a mask
+// Raw attention scores [B, L] (0 at padded entries), differentiable w.r.t. every float tensor above except mask and
+// the running statistics (the tables' row 0 is padding and gets no gradient, as with padding_idx). Returns an undefined tensor when the fused path does not apply (not float32 CPU, or a mask
 // value other than 0/1): the caller then runs the op-by-op path.
 torch::Tensor FusedDinAttention(const FusedDinAttentionInputs& in);
 

@@ -249,7 +249,7 @@ Saved CarveSaved(const Dims& d, float* arena) {
 
 int64_t ForwardScratchFloats(const Dims& d) { return (d.entries + d.rows()) * d.widths[0]; }
 
-void Forward(const Dims& d, const int32_t* offset, const int32_t* position, const Params& p, const float* hist_ext,
+void Forward(const Dims& d, const int32_t* offset, const int32_t* position, const Params& p, const History& hist,
              const float* t, const Saved& s, float* scratch, float* score) {
   const int64_t n = d.positions(), nh = d.entries, rows = d.rows(), g_n = d.group, e = d.emb, x = d.ext;
   const int64_t a0 = d.widths[0], k = static_cast<int64_t>(d.widths.size());
@@ -259,7 +259,13 @@ void Forward(const Dims& d, const int32_t* offset, const int32_t* position, cons
   // Layer 0, factored: gather the real entries, then one GEMM per term.
   for (int64_t h = 0; h < d.hist; ++h) {
     for (int32_t q = offset[h]; q < offset[h + 1]; ++q) {
-      std::memcpy(s.hx + q * x, hist_ext + (h * d.len + position[q]) * x, static_cast<size_t>(x) * sizeof(float));
+      const int64_t at = h * d.len + position[q];
+      float* row = s.hx + q * x;
+      std::memcpy(row, hist.h + at * e, static_cast<size_t>(e) * sizeof(float));
+      std::memcpy(row + e, hist.type_table + hist.type[at] * hist.type_dim,
+                  static_cast<size_t>(hist.type_dim) * sizeof(float));
+      std::memcpy(row + e + hist.type_dim, hist.recency_table + hist.recency[at] * hist.recency_dim,
+                  static_cast<size_t>(hist.recency_dim) * sizeof(float));
     }
   }
   for (int64_t h = 0; h < d.hist; ++h) {
@@ -325,8 +331,8 @@ int64_t BackwardScratchFloats(const Dims& d) {
          d.entries * d.ext;
 }
 
-void Backward(const Dims& d, const int32_t* offset, const int32_t* position, const Params& p, const float* t,
-              const Saved& s, const float* grad_score, const Grads& out, float* scratch) {
+void Backward(const Dims& d, const int32_t* offset, const int32_t* position, const Params& p, const History& hist,
+              const float* t, const Saved& s, const float* grad_score, const Grads& out, float* scratch) {
   const int64_t n = d.positions(), nh = d.entries, rows = d.rows(), g_n = d.group, e = d.emb, x = d.ext;
   const int64_t a0 = d.widths[0], k = static_cast<int64_t>(d.widths.size()), wide = d.max_width();
   float* cur = scratch;                 // [N, ≤ A_max]: gradient of the current layer's z (then a)
@@ -400,10 +406,18 @@ void Backward(const Dims& d, const int32_t* offset, const int32_t* position, con
       }
     }
   }
-  std::fill(out.hist_ext, out.hist_ext + d.hist * d.len * x, 0.f);
+  // Scatter to h and accumulate the small tables' rows (row 0 is padding_idx: no gradient).
+  const int64_t dt = hist.type_dim, dr = hist.recency_dim;
+  std::fill(out.h, out.h + d.hist * d.len * e, 0.f);
+  std::fill(out.type_table, out.type_table + hist.type_rows * dt, 0.f);
+  std::fill(out.recency_table, out.recency_table + hist.recency_rows * dr, 0.f);
   for (int64_t h = 0; h < d.hist; ++h) {
     for (int32_t q = offset[h]; q < offset[h + 1]; ++q) {
-      std::memcpy(out.hist_ext + (h * d.len + position[q]) * x, g_hx + q * x, static_cast<size_t>(x) * sizeof(float));
+      const int64_t at = h * d.len + position[q];
+      const float* gq = g_hx + q * x;
+      std::memcpy(out.h + at * e, gq, static_cast<size_t>(e) * sizeof(float));
+      if (hist.type[at] != 0) AddRow(dt, gq + e, out.type_table + hist.type[at] * dt);
+      if (hist.recency[at] != 0) AddRow(dr, gq + e + dt, out.recency_table + hist.recency[at] * dr);
     }
   }
 }

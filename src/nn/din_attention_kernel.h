@@ -7,7 +7,9 @@
 // Same maths as DinRanker's op-by-op training forward, restricted to the real history entries:
 //   rows r = hh·G + g (the G rows of a sample share history hh); real entries (mask 1) of history hh are packed as
 //   q = offset[hh] .. offset[hh + 1] − 1 (position[q] = their l); positions p = q·G + g (one per (row, real entry));
-//   z_0[p] = hx[q]·W_histᵀ + t[r]·W_tgtᵀ + b_0 + (h[q] ⊙ t[r])·W_prodᵀ   (hx = [h, type, recency], h its first E)
+//   z_0[p] = hx[q]·W_histᵀ + t[r]·W_tgtᵀ + b_0 + (h[q] ⊙ t[r])·W_prodᵀ
+//   with hx[q] = [h, type_table[type], recency_table[recency]] of the entry (the small tables are gathered here, so
+//   their lookups and gradients cost nothing outside the kernel)
 //   a_i = Dice_i(z_i) with batch statistics over all positions,  z_{i+1} = a_i·W_{i+1}ᵀ + b_{i+1}
 //   score[r, l] = a_{K−1}[p]·w_out + b_out;  0 at padded entries.
 // Padded entries are never computed: DinRanker gives them weight 0 and masks them out of the Dice statistics, so
@@ -25,7 +27,7 @@ namespace reco::nn::din_attention {
 
 struct Dims {
   int64_t hist = 0, group = 0, len = 0;  // H histories, G rows per history (B = H·G), L entries per history
-  int64_t emb = 0, ext = 0;              // E = width of h and t; X = E + type/recency width (hx)
+  int64_t emb = 0, ext = 0;              // E = width of h and t; X = E + Dt + Dr (hx)
   std::vector<int64_t> widths;           // hidden widths A_0 .. A_{K−1} (K ≥ 1)
   int64_t entries = 0;                   // Nh = real history entries (from Pack)
 
@@ -37,6 +39,16 @@ struct Dims {
 // Packs the real entries of mask [H, L]: offset [H + 1], position [≥ Nh]. Returns Nh, or −1 when the mask holds a
 // value other than 0 and 1 (the caller then uses the op-by-op path).
 int64_t Pack(const float* mask, int64_t hist, int64_t len, int32_t* offset, int32_t* position);
+
+// The history side of the attention input.
+struct History {
+  const float* h = nullptr;              // [H, L, E] item ⊕ category embeddings
+  const int64_t* type = nullptr;         // [H, L] behaviour-type indices (rows of type_table)
+  const int64_t* recency = nullptr;      // [H, L] recency-bucket indices
+  const float* type_table = nullptr;     // [type_rows, Dt]; row 0 is padding (padding_idx: never gets a gradient)
+  const float* recency_table = nullptr;  // [recency_rows, Dr]; likewise
+  int64_t type_rows = 0, type_dim = 0, recency_rows = 0, recency_dim = 0;
+};
 
 struct Layer {
   const float* weight = nullptr;  // [A_i, A_{i−1}], i ≥ 1 (layer 0 uses Params' factored weights)
@@ -67,13 +79,15 @@ struct Saved {
 int64_t SavedFloats(const Dims& d);
 Saved CarveSaved(const Dims& d, float* arena);
 
-// hist_ext [H, L, X], t [B, E] → score [B, L]. scratch: ForwardScratchFloats(d) floats.
+// History (indices in range, checked by the caller), t [B, E] → score [B, L]. scratch: ForwardScratchFloats(d).
 int64_t ForwardScratchFloats(const Dims& d);
-void Forward(const Dims& d, const int32_t* offset, const int32_t* position, const Params& p, const float* hist_ext,
+void Forward(const Dims& d, const int32_t* offset, const int32_t* position, const Params& p, const History& hist,
              const float* t, const Saved& saved, float* scratch, float* score);
 
 struct Grads {  // every buffer is written in full (nothing is accumulated into)
-  float* hist_ext = nullptr;       // [H, L, X], 0 at padded entries
+  float* h = nullptr;              // [H, L, E], 0 at padded entries
+  float* type_table = nullptr;     // [type_rows, Dt]
+  float* recency_table = nullptr;  // [recency_rows, Dr]
   float* t = nullptr;              // [B, E]
   float* w_hist = nullptr;         // [A_0, X]
   float* w_tgt = nullptr;          // [A_0, E]
@@ -86,8 +100,8 @@ struct Grads {  // every buffer is written in full (nothing is accumulated into)
 
 // grad_score [B, L] (entries at padded positions are ignored) → Grads. scratch: BackwardScratchFloats(d) floats.
 int64_t BackwardScratchFloats(const Dims& d);
-void Backward(const Dims& d, const int32_t* offset, const int32_t* position, const Params& p, const float* t,
-              const Saved& saved, const float* grad_score, const Grads& g, float* scratch);
+void Backward(const Dims& d, const int32_t* offset, const int32_t* position, const Params& p, const History& hist,
+              const float* t, const Saved& saved, const float* grad_score, const Grads& g, float* scratch);
 
 // Attention pooling of grouped rows: pooled[r] = Σ_l weight[r, l]·h[r / G, l] for weight [B, L], h [H, L, E]
 // (what DinRanker's batched matmul computes, without its per-matrix dispatch). Backward: grad_weight [B, L] and

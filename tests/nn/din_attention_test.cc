@@ -169,7 +169,9 @@ TEST(DinAttentionTest, NonBinaryMaskFallsBackToTheOpPath) {
   RankerBatch b = Batch(3, 2, 5, 9);
   b.hist_mask[0][0] = 0.5f;
   FusedDinAttentionInputs in;
-  in.hist_ext = torch::randn({3, 5, 20});
+  in.h = torch::randn({3, 5, 12});
+  in.hist_type = torch::ones({3, 5}, torch::kLong), in.hist_recency = torch::ones({3, 5}, torch::kLong);
+  in.type_table = torch::randn({5, 4}), in.recency_table = torch::randn({16, 4});
   in.target = torch::randn({6, 12});
   in.mask = b.hist_mask;
   in.w_hist = torch::randn({12, 20}), in.w_tgt = torch::randn({12, 12}), in.w_prod = torch::randn({12, 12});
