@@ -60,42 +60,76 @@ void ToFloat(const std::vector<double>& v, float* out) {
   for (size_t j = 0; j < v.size(); ++j) out[j] = static_cast<float>(v[j]);
 }
 
-// Adds bias (if any) to z [n, w] and sets stats = (batch mean, 1/sqrt(var + eps)) with the biased variance, two
-// passes as the reference; updates the running statistics like torch BatchNorm (momentum m).
-void Statistics(float* z, int64_t n, int64_t w, const float* bias, const Layer& layer, double eps, double momentum,
-                float* stats) {
-  const double count = std::max<double>(static_cast<double>(n), 1.0);
-  ColumnSums sum(w);
-  for (int64_t p = 0; p < n; ++p) {
-    float* __restrict zr = z + p * w;
-    float* __restrict acc = sum.row();
-    if (bias != nullptr) {
+// Per-column mean and (biased) variance of rows fed in contiguous blocks while they are still in cache: each block's
+// mean and squared deviations are taken in float (two passes over the block, in L1), and blocks are merged in double
+// with Chan et al.'s update — one pass over memory, numerically as stable as the two-pass reference.
+class ColumnMoments {
+ public:
+  explicit ColumnMoments(int64_t width)
+      : w_(width), block_mean_(width), block_m2_(width), mean_(width, 0.0), m2_(width, 0.0) {}
+
+  // rows [nb, w], contiguous.
+  void AddBlock(const float* rows, int64_t nb) {
+    if (nb == 0) return;
+    float* __restrict bm = block_mean_.data();
+    float* __restrict b2 = block_m2_.data();
+    std::fill(bm, bm + w_, 0.f);
+    std::fill(b2, b2 + w_, 0.f);
+    for (int64_t p = 0; p < nb; ++p) AddTo(w_, rows + p * w_, bm);
+    const float inv = 1.f / static_cast<float>(nb);
+    for (int64_t j = 0; j < w_; ++j) bm[j] *= inv;
+    for (int64_t p = 0; p < nb; ++p) SquaredDeviation(w_, rows + p * w_, bm, b2);
+    const double n_a = static_cast<double>(n_), n_b = static_cast<double>(nb), n_ab = n_a + n_b;
+    for (int64_t j = 0; j < w_; ++j) {
+      const double delta = bm[j] - mean_[j];
+      mean_[j] += delta * n_b / n_ab;
+      m2_[j] += b2[j] + delta * delta * n_a * n_b / n_ab;
+    }
+    n_ += nb;
+  }
+
+  // stats = (mean, 1/sqrt(var + eps)); running statistics updated like torch BatchNorm (momentum m). An empty
+  // batch has mean 0 and variance 0, as the reference's count clamped to 1 gives.
+  void Finish(const Layer& layer, double eps, double momentum, float* stats) const {
+    for (int64_t j = 0; j < w_; ++j) {
+      const double var = n_ > 0 ? m2_[j] / static_cast<double>(n_) : 0.0;
+      stats[j] = static_cast<float>(mean_[j]);
+      stats[w_ + j] = static_cast<float>(1.0 / std::sqrt(var + eps));
+      layer.running_mean[j] = static_cast<float>((1.0 - momentum) * layer.running_mean[j] + momentum * stats[j]);
+      layer.running_var[j] = static_cast<float>((1.0 - momentum) * layer.running_var[j] + momentum * var);
+    }
+  }
+
+ private:
+  static void AddTo(int64_t w, const float* __restrict x, float* __restrict acc) {
+    for (int64_t j = 0; j < w; ++j) acc[j] += x[j];
+  }
+  static void SquaredDeviation(int64_t w, const float* __restrict x, const float* __restrict mean,
+                               float* __restrict acc) {
+    for (int64_t j = 0; j < w; ++j) {
+      const float d = x[j] - mean[j];
+      acc[j] += d * d;
+    }
+  }
+
+  int64_t w_, n_ = 0;
+  std::vector<float> block_mean_, block_m2_;
+  std::vector<double> mean_, m2_;
+};
+
+// Adds bias to z [n, w] and takes the batch statistics in the same pass.
+void BiasAndStatistics(float* z, int64_t n, int64_t w, const float* bias, const Layer& layer, double eps,
+                       double momentum, float* stats) {
+  ColumnMoments moments(w);
+  for (int64_t p0 = 0; p0 < n; p0 += kBlock) {
+    const int64_t nb = std::min(kBlock, n - p0);
+    for (int64_t p = p0; p < p0 + nb; ++p) {
+      float* __restrict zr = z + p * w;
       for (int64_t j = 0; j < w; ++j) zr[j] += bias[j];
     }
-    for (int64_t j = 0; j < w; ++j) acc[j] += zr[j];
-    sum.Next();
+    moments.AddBlock(z + p0 * w, nb);
   }
-  float* mean = stats;
-  float* rstd = stats + w;
-  const std::vector<double>& total = sum.Total();
-  for (int64_t j = 0; j < w; ++j) mean[j] = static_cast<float>(total[j] / count);
-  ColumnSums sq(w);
-  for (int64_t p = 0; p < n; ++p) {
-    const float* __restrict zr = z + p * w;
-    float* __restrict acc = sq.row();
-    for (int64_t j = 0; j < w; ++j) {
-      const float dev = zr[j] - mean[j];
-      acc[j] += dev * dev;
-    }
-    sq.Next();
-  }
-  const std::vector<double>& dev2 = sq.Total();
-  for (int64_t j = 0; j < w; ++j) {
-    const double var = dev2[j] / count;
-    rstd[j] = static_cast<float>(1.0 / std::sqrt(var + eps));
-    layer.running_mean[j] = static_cast<float>((1.0 - momentum) * layer.running_mean[j] + momentum * mean[j]);
-    layer.running_var[j] = static_cast<float>((1.0 - momentum) * layer.running_var[j] + momentum * var);
-  }
+  moments.Finish(layer, eps, momentum, stats);
 }
 
 // Row kernels: every pointer is a distinct buffer (restrict), so GCC vectorises them 8-wide. Optional operands are
@@ -281,23 +315,33 @@ void Forward(const Dims& d, const int32_t* offset, const int32_t* position, cons
   Gemm(false, true, n, a0, e, s.u, p.w_prod, 0.f, s.z[0]);
   Gemm(false, true, nh, a0, x, s.hx, p.w_hist, 0.f, hist_term);
   Gemm(false, true, rows, a0, e, t, p.w_tgt, 0.f, tgt_term);
+  // z_0 += history term + target term + bias, statistics taken per block of positions while it is in cache.
   const float* b0 = p.layers[0].bias;
+  ColumnMoments moments(a0);
+  int64_t block_start = 0;
   for (int64_t h = 0; h < d.hist; ++h) {
     for (int32_t q = offset[h]; q < offset[h + 1]; ++q) {
       const float* __restrict hq = hist_term + q * a0;
       for (int64_t g = 0; g < g_n; ++g) {
+        const int64_t pos = q * g_n + g;
         const float* __restrict tr = tgt_term + (h * g_n + g) * a0;
-        float* __restrict zr = s.z[0] + (q * g_n + g) * a0;
+        float* __restrict zr = s.z[0] + pos * a0;
         for (int64_t j = 0; j < a0; ++j) zr[j] += (hq[j] + tr[j]) + b0[j];
+        if (pos + 1 - block_start == kBlock) {
+          moments.AddBlock(s.z[0] + block_start * a0, kBlock);
+          block_start = pos + 1;
+        }
       }
     }
   }
+  moments.AddBlock(s.z[0] + block_start * a0, n - block_start);
+  moments.Finish(p.layers[0], p.eps, p.momentum, s.stats[0]);
 
   // Dice and the hidden layers; the last Dice is applied in the scoring pass below.
   for (int64_t i = 0; i < k; ++i) {
     const int64_t w = d.widths[i];
     if (i > 0) Gemm(false, true, n, w, d.widths[i - 1], s.a[i - 1], p.layers[i].weight, 0.f, s.z[i]);
-    Statistics(s.z[i], n, w, i > 0 ? p.layers[i].bias : nullptr, p.layers[i], p.eps, p.momentum, s.stats[i]);
+    if (i > 0) BiasAndStatistics(s.z[i], n, w, p.layers[i].bias, p.layers[i], p.eps, p.momentum, s.stats[i]);
     if (i + 1 < k) {
       for (int64_t r = 0; r < n; ++r) {
         DiceRow<false>(w, s.z[i] + r * w, s.stats[i], s.stats[i] + w, p.layers[i].alpha, nullptr, s.a[i] + r * w);

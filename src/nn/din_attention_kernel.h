@@ -15,7 +15,8 @@
 // Padded entries are never computed: DinRanker gives them weight 0 and masks them out of the Dice statistics, so
 // they change no output and no gradient (tests/nn/din_attention_test.cc checks it against the unpacked ops).
 // Dice's backward is dice_fused.h's with all weights 1 (count c = positions, clamped to ≥ 1).
-// Sums run in float over fixed blocks of positions and in double across blocks, in a fixed order.
+// Sums run in float over fixed blocks of positions and in double across blocks, in a fixed order; Dice statistics
+// merge per-block mean and squared deviations (Chan et al.), one pass over memory.
 // Thread-safety: stateless functions; the caller owns every buffer. Loops are single-threaded; the GEMMs use
 // oneDNN's OpenMP threads (torch::set_num_threads, i.e. SetTrainingThreads).
 #pragma once
