@@ -95,6 +95,7 @@ int main(int argc, char** argv) {
   train::RankerBatchBuffers buf;
   model->train();
   int64_t rows = 0;
+  double loss_sum = 0;
   const int warmup = 3;
   std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;
   for (int s = 0; s < steps + warmup; ++s) {
@@ -118,6 +119,7 @@ int main(int argc, char** argv) {
     lap(3);
     sparse_opt.Step();
     lap(4);
+    loss_sum += loss.item<double>();
     if (s >= warmup) rows += buf.rows;
   }
   profile.reset();
@@ -130,5 +132,6 @@ int main(int argc, char** argv) {
   }
   std::printf("  %-11s wall %7.2f  cpu %7.2f  -> %.0f examples/s wall, %.0f examples/CPU-s\n", "total",
               wall / steps, cpu / steps, rows / wall * 1e3, rows / cpu * 1e3);
+  std::printf("  mean training loss over the %d steps: %.6f\n", steps + warmup, loss_sum / (steps + warmup));
   return 0;
 }

@@ -61,7 +61,8 @@ for f in "$OUT"/py-grouped1.json "$OUT"/py-grouped2.json "$OUT"/py-per-row1.json
     "$(field "$f" examples_per_second)" "$(field "$f" loss)"
 done
 for f in "$OUT"/reco1.json "$OUT"/reco2.json; do
-  printf '| reco | grouped | %s | %.0f | |\n' "$(field "$f" threads)" "$(field "$f" examples_per_second)"
+  printf '| reco | grouped | %s | %.0f | %.4f |\n' "$(field "$f" threads)" "$(field "$f" examples_per_second)" \
+    "$($PY -c "import json,sys; print(json.load(open(sys.argv[1]))['epoch_train_loss'][0])" "$f")"
 done
 printf '\nbest reco: %.0f examples/s; best PyTorch, grouped histories: %.0f examples/s\n' "$RCB" "$PYG"
 printf 'ratio reco/PyTorch (same grouping) = %.2f (goal >= 2)\n' "$(awk "BEGIN{print $RCB/$PYG}")"
