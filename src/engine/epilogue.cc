@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 
 #include "engine/kernels/fast_math.h"
 
@@ -25,13 +26,121 @@ std::string_view EpilogueOpName(EpilogueInstr::Op op) {
     case Op::kAbs: return "Abs";
     case Op::kLeakyRelu: return "LeakyRelu";
     case Op::kClip: return "Clip";
+    case Op::kMulAdd: return "MulAdd";
+    case Op::kDice: return "Dice";
   }
   return "?";
 }
 
+int EpilogueOpArity(EpilogueInstr::Op op) {
+  using Op = EpilogueInstr::Op;
+  if (op == Op::kDice) return 5;
+  if (op == Op::kMulAdd) return 3;
+  return EpilogueOpIsUnary(op) ? 1 : 2;
+}
+
+namespace {
+
+int* Operand(EpilogueInstr& in, int k) {
+  int* ops[5] = {&in.a, &in.b, &in.c, &in.d, &in.e};
+  return ops[k];
+}
+
+// How many instructions (other than those in `skip`, indices) read register `reg`; the result counts as a read.
+int Reads(const EpilogueProgram& p, int reg, std::span<const size_t> skip) {
+  int n = p.result == reg ? 1 : 0;
+  for (size_t i = 0; i < p.instrs.size(); ++i) {
+    if (std::find(skip.begin(), skip.end(), i) != skip.end()) continue;
+    EpilogueInstr in = p.instrs[i];
+    for (int k = 0; k < EpilogueOpArity(in.op); ++k) n += *Operand(in, k) == reg;
+  }
+  return n;
+}
+
+// If `in` is the binary op `op` with `reg` as one operand, the other operand; else nullopt.
+std::optional<int> OtherOperand(const EpilogueInstr& in, EpilogueInstr::Op op, int reg) {
+  if (in.op != op) return std::nullopt;
+  if (in.a == reg && in.b != reg) return in.b;
+  if (in.b == reg && in.a != reg) return in.a;
+  return std::nullopt;
+}
+
+bool MatchDice(const EpilogueProgram& p, size_t k, EpilogueInstr* out) {
+  using Op = EpilogueInstr::Op;
+  if (k + 6 > p.instrs.size()) return false;
+  const EpilogueInstr* s = &p.instrs[k];
+  if (s[0].op != Op::kMul) return false;
+  // Either operand of the first Mul may be x; the last Mul must multiply the same x by the gate.
+  for (int swap = 0; swap < 2; ++swap) {
+    const int x = swap ? s[0].b : s[0].a, scale = swap ? s[0].a : s[0].b;
+    const auto shift = OtherOperand(s[1], Op::kAdd, s[0].dst);
+    if (!shift || s[2].op != Op::kSigmoid || s[2].a != s[1].dst) continue;
+    const auto oma = OtherOperand(s[3], Op::kMul, s[2].dst);
+    if (!oma) continue;
+    const auto alpha = OtherOperand(s[4], Op::kAdd, s[3].dst);
+    if (!alpha) continue;
+    const auto x_again = OtherOperand(s[5], Op::kMul, s[4].dst);
+    if (!x_again || *x_again != x) continue;
+    const size_t six[6] = {k, k + 1, k + 2, k + 3, k + 4, k + 5};
+    bool private_regs = true;
+    for (int i = 0; i < 5; ++i) private_regs = private_regs && Reads(p, s[i].dst, six) == 0;
+    if (!private_regs) continue;
+    *out = EpilogueInstr{};
+    out->op = Op::kDice;
+    out->dst = s[5].dst;
+    out->a = x;
+    out->b = scale;
+    out->c = *shift;
+    out->d = *oma;
+    out->e = *alpha;
+    return true;
+  }
+  return false;
+}
+
+bool MatchMulAdd(const EpilogueProgram& p, size_t k, EpilogueInstr* out) {
+  using Op = EpilogueInstr::Op;
+  if (k + 2 > p.instrs.size() || p.instrs[k].op != Op::kMul) return false;
+  const auto c = OtherOperand(p.instrs[k + 1], Op::kAdd, p.instrs[k].dst);
+  const size_t two[2] = {k, k + 1};
+  if (!c || Reads(p, p.instrs[k].dst, two) != 0) return false;
+  *out = EpilogueInstr{};
+  out->op = Op::kMulAdd;
+  out->dst = p.instrs[k + 1].dst;
+  out->a = p.instrs[k].a;
+  out->b = p.instrs[k].b;
+  out->c = *c;
+  return true;
+}
+
+}  // namespace
+
+void OptimizeEpilogue(EpilogueProgram* program) {
+  std::vector<EpilogueInstr> out;
+  for (size_t k = 0; k < program->instrs.size();) {
+    EpilogueInstr fused;
+    if (MatchDice(*program, k, &fused)) {
+      out.push_back(fused);
+      k += 6;
+    } else if (MatchMulAdd(*program, k, &fused)) {
+      out.push_back(fused);
+      k += 2;
+    } else {
+      out.push_back(program->instrs[k++]);
+    }
+  }
+  program->instrs = std::move(out);
+  program->label.clear();
+  for (const EpilogueInstr& in : program->instrs) {
+    if (!program->label.empty()) program->label += ",";
+    program->label += EpilogueOpName(in.op);
+  }
+}
+
 bool EpilogueOpIsUnary(EpilogueInstr::Op op) {
   using Op = EpilogueInstr::Op;
-  return !(op == Op::kAdd || op == Op::kSub || op == Op::kMul || op == Op::kDiv || op == Op::kPRelu);
+  return !(op == Op::kAdd || op == Op::kSub || op == Op::kMul || op == Op::kDiv || op == Op::kPRelu ||
+           op == Op::kMulAdd || op == Op::kDice);
 }
 
 int64_t EpilogueRowMap::RowOffset(int64_t row) const {
@@ -121,10 +230,15 @@ inline void Binary(EpilogueInstr::Op op, const float* a, const float* b, float* 
   }
 }
 
+inline void MulAdd(const float* a, const float* b, const float* c, float* __restrict d, int w) {
+  for (int i = 0; i < w; ++i) d[i] = a[i] * b[i] + c[i];
+}
+
+
 inline void Unary(const EpilogueInstr& in, const float* a, float* __restrict d, int w) {
   using Op = EpilogueInstr::Op;
   switch (in.op) {
-    case Op::kSigmoid: for (int i = 0; i < w; ++i) d[i] = FastSigmoid(a[i]); return;
+    case Op::kSigmoid: SigmoidArray(a, d, w); return;
     // NaN stays NaN (Relu(NaN) = NaN in ORT and torch).
     case Op::kRelu: for (int i = 0; i < w; ++i) d[i] = a[i] > 0.f ? a[i] : (a[i] == a[i] ? 0.f : a[i]); return;
     case Op::kTanh: for (int i = 0; i < w; ++i) d[i] = std::tanh(a[i]); return;
@@ -184,7 +298,11 @@ void ApplyEpilogue(const EpilogueProgram& program, const EpiloguePlan& plan, con
         return plan.side_maps[s].channel_stride ? side_row[s] + c0 : side_row[s];
       };
       for (const EpilogueInstr& in : program.instrs) {
-        if (EpilogueOpIsUnary(in.op)) {
+        if (in.op == EpilogueInstr::Op::kDice) {
+          DiceArray(operand(in.a), operand(in.b), operand(in.c), operand(in.d), operand(in.e), regs[in.dst], w);
+        } else if (in.op == EpilogueInstr::Op::kMulAdd) {
+          MulAdd(operand(in.a), operand(in.b), operand(in.c), regs[in.dst], w);
+        } else if (EpilogueOpIsUnary(in.op)) {
           Unary(in, operand(in.a), regs[in.dst], w);
         } else {
           Binary(in.op, operand(in.a), operand(in.b), regs[in.dst], w);

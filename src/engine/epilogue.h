@@ -30,12 +30,21 @@
 namespace reco::engine {
 
 struct EpilogueInstr {
-  enum class Op { kAdd, kSub, kMul, kDiv, kPRelu, kSigmoid, kRelu, kTanh, kExp, kNeg, kAbs, kLeakyRelu, kClip };
+  enum class Op {
+    kAdd, kSub, kMul, kDiv, kPRelu, kSigmoid, kRelu, kTanh, kExp, kNeg, kAbs, kLeakyRelu, kClip,
+    // Made by OptimizeEpilogue from the basic ops above (one pass over the chunk instead of several):
+    kMulAdd,  // a * b + c
+    kDice,    // a * (e + d * sigmoid(a * b + c)): the exported Dice, x * (alpha + (1 - alpha) * p)
+  };
   Op op = Op::kAdd;
   int dst = 0;
-  // Operands: >= 0 a register, < 0 side input number (-1 - operand). `b` is unused by unary ops.
+  // Operands: >= 0 a register, < 0 side input number (-1 - operand). Unary ops read `a` only, binary ops `a`
+  // and `b`, kMulAdd also `c`, kDice all five.
   int a = 0;
   int b = 0;
+  int c = 0;
+  int d = 0;
+  int e = 0;
   float alpha = 0.f;  // LeakyRelu slope
   float lo = 0.f;     // Clip bounds
   float hi = 0.f;
@@ -54,6 +63,13 @@ struct EpilogueProgram {
 
 std::string_view EpilogueOpName(EpilogueInstr::Op op);
 bool EpilogueOpIsUnary(EpilogueInstr::Op op);
+// Number of operands an op reads (1, 2, 3 or 5).
+int EpilogueOpArity(EpilogueInstr::Op op);
+
+// Rewrites known sequences into single instructions (Dice's six ops into kDice, Mul then Add into kMulAdd) when
+// their intermediate registers are read by nothing else, and rebuilds `label`. Same results up to float
+// rounding of a fused multiply-add.
+void OptimizeEpilogue(EpilogueProgram* program);
 
 // How one operand of the epilogue maps onto the output's rows: element (row r, channel c) lives at
 // data[RowOffset(r) + c * channel_stride].

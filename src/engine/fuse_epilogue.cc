@@ -159,6 +159,7 @@ std::optional<EpilogueFusion> FindEpilogueChain(const Model& m, size_t node, std
       program->label += EpilogueOpName(in.op);
     }
     program->num_side_inputs = static_cast<int>(f.side_values.size());
+    OptimizeEpilogue(program.get());
     f.program = std::move(program);
     f.absorbed.assign(absorbed.begin(), absorbed.begin() + p);
     f.result_value = results[p - 1];

@@ -4,15 +4,27 @@
 // and a MatMul + Add bias (MatMul), applied in the same pass over C, or a whole elementwise chain (epilogue.h),
 // applied block of rows by block of rows right after the GEMM wrote them, while they are in cache.
 #include <algorithm>
+#include <cstdlib>
+#include <string_view>
 #include <memory>
 #include <vector>
 
 #include "engine/epilogue.h"
 #include "engine/kernels/gemm_backend.h"
+#include "engine/kernels/gemm_packed.h"
 #include "engine/kernels/registry.h"
 
 namespace reco::engine {
 namespace {
+
+// RECO_ENGINE_PACKED_GEMM=0 keeps constant-B products on Sgemm (OpenBLAS / direct), to measure what packing buys.
+bool UsePackedGemm() {
+  static const bool use = [] {
+    const char* env = std::getenv("RECO_ENGINE_PACKED_GEMM");
+    return env == nullptr || std::string_view(env) != "0";
+  }();
+  return use;
+}
 
 // The fused elementwise chain of a Gemm/MatMul node (KernelInfo::fused_epilogue), if any.
 class EpilogueHook {
@@ -69,6 +81,21 @@ class EpilogueHook {
     Apply(ctx, x, 0, ctx.plan_state<EpiloguePlan>()->rows);
   }
 
+  // SgemmPacked's per-row-block callback for an in-place chain (null fn when there is no chain).
+  struct Binding {
+    const EpilogueHook* hook;
+    const KernelContext* ctx;
+    const float* x;
+  };
+  static RowBlockEpilogue Callback(Binding* b) {
+    if (!b->hook->active()) return {};
+    return {[](void* p, float*, int64_t row0, int64_t rows, int64_t) {
+              const auto* b = static_cast<const Binding*>(p);
+              b->hook->Apply(*b->ctx, b->x, row0, rows);
+            },
+            b};
+  }
+
  private:
   std::shared_ptr<const EpilogueProgram> program_;
   int first_side_;
@@ -100,6 +127,25 @@ class GemmKernel final : public OpKernel {
     if (b && b->dtype == DType::kFloat32 && b->shape.rank() == 2) {
       packed_b_ = PackKxN(*b, trans_b_);
       packed_ = true;
+      // The panel-packed GEMM needs op(A) row-major and C to be at most a bias row ([N] or [1, N], beta 1, or
+      // absent), which is how every Linear layer is exported.
+      const TensorView* c = info.input_exists(2) ? info.constant_input(2) : nullptr;
+      const bool bias_like = !info.input_exists(2) ||
+                             (c && c->dtype == DType::kFloat32 && beta_ == 1.f && c->shape.rank() >= 1 &&
+                              c->shape.rank() <= 2 && c->num_elements() == c->shape[c->shape.rank() - 1]);
+      if (!trans_a_ && bias_like && UsePackedGemm()) {
+        const int64_t k = trans_b_ ? b->shape[1] : b->shape[0], n = trans_b_ ? b->shape[0] : b->shape[1];
+        if (!c || c->num_elements() == n || c->num_elements() == 1) {
+          panels_ = PackedMatrix::Pack(b->data_as<float>(), k, n, trans_b_, alpha_);
+          use_panels_ = true;
+          if (c && c->num_elements() == n) bias_ = c->data_as<float>();
+          if (c && c->num_elements() == 1) bias_row_.assign(static_cast<size_t>(n), *c->data_as<float>());
+          if (!bias_row_.empty()) bias_ = bias_row_.data();
+          // The panels replace the [K, N] copy (Compute falls back to B itself if ever needed).
+          std::vector<float>().swap(packed_b_);
+          packed_ = false;
+        }
+      }
     }
   }
 
@@ -136,6 +182,14 @@ class GemmKernel final : public OpKernel {
     const int64_t n = trans_b_ ? b.shape[0] : b.shape[1];
     const int64_t k = trans_a_ ? a.shape[0] : a.shape[1];
     float* out = epilogue_.GemmTarget(ctx);
+    if (use_panels_ && k == panels_.k() && n == panels_.n()) {
+      EpilogueHook::Binding bind{&epilogue_, &ctx, out};
+      const bool in_place = epilogue_.InPlace(ctx);
+      SgemmPacked(m, a.data_as<float>(), a.shape[1], panels_, bias_, out, n,
+                  in_place ? EpilogueHook::Callback(&bind) : RowBlockEpilogue{});
+      if (!in_place) epilogue_.ApplyAll(ctx, out);
+      return Status::Ok();
+    }
     // Without a chain (or when it broadcasts the result larger) one GEMM over all rows; with an in-place chain,
     // blocks of rows so the chain reads each block while it is still in cache.
     const bool blocked = epilogue_.active() && epilogue_.InPlace(ctx);
@@ -179,6 +233,10 @@ class GemmKernel final : public OpKernel {
   EpilogueHook epilogue_;
   bool packed_ = false;
   std::vector<float> packed_b_;  // constant B as [K, N]
+  bool use_panels_ = false;      // SgemmPacked against panels_ (see the constructor)
+  PackedMatrix panels_;
+  const float* bias_ = nullptr;  // C as a bias row (points into the model's constant, or bias_row_)
+  std::vector<float> bias_row_;
 };
 
 // numpy matmul: 1-D operands are promoted (and the added dim removed), batch dims broadcast.
@@ -186,7 +244,13 @@ class MatMulKernel final : public OpKernel {
  public:
   explicit MatMulKernel(const KernelInfo& info)
       : OpKernel(info), act_(info.fused_activation()), fused_bias_(info.fused_bias()), bias_input_(info.num_inputs()),
-        epilogue_(info) {}
+        epilogue_(info) {
+    const TensorView* b = info.constant_input(1);
+    if (b && b->dtype == DType::kFloat32 && b->shape.rank() == 2 && UsePackedGemm()) {
+      panels_ = PackedMatrix::Pack(b->data_as<float>(), b->shape[0], b->shape[1], false);
+      use_panels_ = true;
+    }
+  }
 
   Status InferOutputs(InferenceContext& ctx) const override {
     const TensorView* a = ctx.input_meta(0);
@@ -238,6 +302,16 @@ class MatMulKernel final : public OpKernel {
     const int64_t b_batches = bs.rank() > 2 ? bs.num_elements() / (k * n == 0 ? 1 : k * n) : 1;
     float beta = 0.f;
     const float* bias = fused_bias_ ? ctx.input(bias_input_)->data_as<float>() : nullptr;
+    if (use_panels_ && as.rank() >= 2 && bs.rank() == 2) {
+      // Constant 2-D B: every batch of A folds into M; the chain runs per row block inside SgemmPacked.
+      const int64_t rows = total / std::max<int64_t>(n, 1);
+      EpilogueHook::Binding bind{&epilogue_, &ctx, out};
+      const bool in_place = epilogue_.InPlace(ctx);
+      SgemmPacked(rows, av, k, panels_, bias, out, n, in_place ? EpilogueHook::Callback(&bind) : RowBlockEpilogue{});
+      ApplyActivation(act_, out, total);
+      if (!in_place) epilogue_.ApplyAll(ctx, out);
+      return Status::Ok();
+    }
     if (b_batches == 1 || (bs.rank() > 2 && k * n == 0)) {
       // B is one matrix: fold every batch of A into M (A is contiguous); with an in-place chain, in row blocks.
       const int64_t rows = total / std::max<int64_t>(n, 1);
@@ -315,6 +389,8 @@ class MatMulKernel final : public OpKernel {
   bool fused_bias_;
   int bias_input_;  // index of the fused bias input (right after the node's own inputs)
   EpilogueHook epilogue_;
+  bool use_panels_ = false;  // constant 2-D B packed for SgemmPacked
+  PackedMatrix panels_;
 };
 
 }  // namespace
