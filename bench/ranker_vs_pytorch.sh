@@ -28,22 +28,21 @@ COMMON=(--events "$OUT/events.csv" --out "$OUT/run" --model din --epochs 1 --bat
         --emb-dim 16 --max-history 50 --negatives 1 --limit "$LIMIT" --no-progress)
 
 # The first run builds the samples (timed: CSV read + vocabularies + sequences + negatives + file write).
+# reco keeps freed memory in the process (mallopt in TrainRanker); PyTorch gets the same glibc settings through
+# GLIBC_TUNABLES, so the ratio does not come from the allocator. Runs are interleaved (reco, PyTorch grouped,
+# PyTorch per-row at 1 thread, then the same at 2) so that a load change on a shared machine hits both sides alike.
 for t in 1 2; do
   echo "reco, $t thread(s)..." >&2
   OMP_NUM_THREADS=$t "$BUILD/bin/reco" train-ranker "${COMMON[@]}" --threads "$t" \
     --metrics-json "$OUT/reco$t.json" > "$OUT/reco$t.log"
-done
-PIPE=$(grep -o 'samples built in .*' "$OUT/reco1.log")
-# reco keeps freed memory in the process (mallopt in TrainRanker); PyTorch gets the same glibc settings through
-# GLIBC_TUNABLES, so the ratio does not come from the allocator.
-for hist in grouped per-row; do
-  for t in 1 2; do
+  for hist in grouped per-row; do
     echo "PyTorch ($hist histories), $t thread(s)..." >&2
     OMP_NUM_THREADS=$t GLIBC_TUNABLES=glibc.malloc.mmap_threshold=1073741824:glibc.malloc.trim_threshold=1073741824 \
       $PY bench/ranker_pytorch.py --samples "$OUT/run/samples/samples.bin" --batch-size "$BATCH" \
       --emb-dim 16 --lr 1e-3 --limit "$LIMIT" --threads "$t" --histories "$hist" | tail -1 > "$OUT/py-$hist$t.json"
   done
 done
+PIPE=$(grep -o 'samples built in .*' "$OUT/reco1.log")
 
 best() {  # the json file with the highest examples/s among $@
   local bestf="" bestv=""
