@@ -62,9 +62,18 @@ echo "== durable event ingestion (POST /v1/events, batch $BATCH, $CONNECTIONS co
 echo "== GET /v1/recommend at fixed rates (${SECONDS_PER_RATE}s each, users 1000..$((1000 + USERS - 1)), $HISTORY behaviours each)"
 curl -s "http://127.0.0.1:$port/v1/recommend?user_id=1000&k=10" | head -c 300; echo
 "$bin/recommender_loadgen" recommend --port "$port" --rate 50 --seconds 2 --users "$USERS" > /dev/null || true  # warm
+# The server's CPU time (user + system, clock ticks) — per request it says what the machine must supply at a rate,
+# whatever else runs on it (wall-clock latencies on a shared machine also measure the other processes).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
+recommends() { curl -s "http://127.0.0.1:$port/v1/stats" | sed -n 's/.*"recommend_total":\([0-9]*\).*/\1/p'; }
 for rate in $RATES; do
+  c0=$(cpu_ticks) n0=$(recommends)
   "$bin/recommender_loadgen" recommend --port "$port" --rate "$rate" --seconds "$SECONDS_PER_RATE" \
     --users "$USERS" --connections 64 || true
+  c1=$(cpu_ticks) n1=$(recommends)
+  awk -v c=$((c1 - c0)) -v n=$((n1 - n0)) -v hz="$(getconf CLK_TCK)" 'BEGIN {
+    if (n > 0) printf "  server CPU: %.2f ms per recommendation (%d requests; load average %s)\n", 1000 * c / hz / n, n,
+                      "'"$(cut -d' ' -f1 /proc/loadavg)"'" }'
 done
 echo "== server view (/v1/stats, last 10 s)"
 curl -s "http://127.0.0.1:$port/v1/stats"; echo

@@ -69,7 +69,8 @@ int main(int argc, char** argv) {
   app.add_option("--threads", o.threads, "HTTP worker threads (0: 2 x cores; event writes wait on fsync)")
       ->capture_default_str();
   app.add_option("--rank-concurrency", o.rank_concurrency,
-                 "in-process model runs at a time, the rest wait in arrival order (-1: one per core, 0: no limit)")
+                 "in-process model runs at a time, the rest wait in arrival order (0: no limit; -1: one per core, "
+                 "for a machine that runs nothing else)")
       ->capture_default_str();
   app.add_option("--max-history", o.max_history, "behaviours kept per user")->capture_default_str();
   app.add_option("--web-dir", o.web_dir, "storefront page folder (\"\": no page)")->capture_default_str();

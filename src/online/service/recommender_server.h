@@ -25,7 +25,7 @@ struct RecommenderServerOptions {
   int max_per_category = 0;
   std::optional<float> min_score;
   int threads = 0;           // HTTP workers; 0: 2 x cores
-  int rank_concurrency = -1; // in-process model runs at a time, first come first served; -1: cores, 0: no limit
+  int rank_concurrency = 0;  // in-process model runs at a time, first come first served; 0: no limit, -1: cores
   int max_history = 50;      // behaviours kept per user
   bool sync = true;          // fsync before acknowledging events
   std::string web_dir;       // "" = no page

@@ -41,6 +41,26 @@ RankRequest MakeRequest(const History& h, const std::vector<uint64_t>& items, co
   return RankRequest{h.item, h.cate, h.type, h.time, items, cates, now};
 }
 
+TEST(HistoryBucket, RealLengthRoundedOnlyWhereAPositionMattersLittle) {
+  for (int64_t n = 1; n <= 12; ++n) EXPECT_EQ(HistoryBucket(n, 50), n);
+  EXPECT_EQ(HistoryBucket(0, 50), 1) << "an empty history is one masked position";
+  EXPECT_EQ(HistoryBucket(13, 50), 14);
+  EXPECT_EQ(HistoryBucket(16, 50), 16);
+  EXPECT_EQ(HistoryBucket(17, 50), 20);
+  EXPECT_EQ(HistoryBucket(30, 50), 32);
+  EXPECT_EQ(HistoryBucket(33, 50), 40);
+  EXPECT_EQ(HistoryBucket(45, 50), 48);
+  EXPECT_EQ(HistoryBucket(49, 50), 50) << "capped at L";
+  EXPECT_EQ(HistoryBucket(80, 50), 50);
+  EXPECT_EQ(HistoryBucket(7, 5), 5);
+  for (int64_t n = 1; n <= 50; ++n) {
+    EXPECT_GE(HistoryBucket(n, 50), n);
+    EXPECT_LE(HistoryBucket(n, 50), n + n / 4 + 1) << "at most ~25% padding";
+  }
+  // 12 exact + 14, 16 + 20..32 + 40, 48, 50 = 21 lengths, x 16 batch buckets up to 512.
+  EXPECT_EQ(NumRankerShapes(50, 500), 21 * 16);
+}
+
 TEST(RankerModel, LoadsTheFolderAndNamesMissingFiles) {
   SKIP_WITHOUT_MODELS();
   auto model = LoadRankerModel((folder / "1").string(), {});
@@ -173,10 +193,10 @@ TEST_F(InProcessRankerTest, ScoresEveryCandidateWithReasonsFromTheLastLBehaviour
 
   History short_history;
   for (int j = 0; j < 7; ++j) short_history.Add(kFirstItem + j, 1 + j % 5, data::BehaviorType::kPv, 100 * j);
-  ASSERT_TRUE(ranker_->Rank(MakeRequest(short_history, items, cates, 9000), &result).ok());  // plan for bucket 8
+  ASSERT_TRUE(ranker_->Rank(MakeRequest(short_history, items, cates, 9000), &result).ok());  // plan for length 7
   const auto t1 = std::chrono::steady_clock::now();
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(ranker_->Rank(MakeRequest(short_history, items, cates, 9000), &result).ok());
-  std::printf("[ranking] %zu candidates, history 7 (fed as 8): %.2f ms per Rank (warm, one thread)\n", items.size(),
+  std::printf("[ranking] %zu candidates, history 7 (fed as 7): %.2f ms per Rank (warm, one thread)\n", items.size(),
               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count() / 20);
   ASSERT_TRUE(ranker_->Rank(MakeRequest(h, items, cates, 9000), &result).ok());
 
