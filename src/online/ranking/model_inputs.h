@@ -26,7 +26,7 @@ inline int64_t PaddedBatch(int64_t b) { return b <= 0 ? kBatchQuantum : (b + kBa
 // With a model whose history axis is dynamic ([H, n], n <= L), the history is fed at its real length, rounded up
 // only where a few positions matter little: exact up to 12, then to a multiple of 2 (<= 16), 4 (<= 32), 8, capped
 // at L (never below 1: an empty history is fed as one masked position). DIN's attention costs B x n, so padding a
-// 10-behaviour history to 16 made the engine do 60% more work (bench/recommender_rank_bench); the few shapes this
+// 10-behaviour history to 16 cost 40% more engine time (bench/recommender_rank_bench); the few shapes this
 // still leaves (21 history lengths for L = 50) x the batch buckets fit the plan cache LoadRankerModel sizes for them.
 inline int64_t HistoryBucket(int64_t length, int64_t max_history) {
   const int64_t n = std::max<int64_t>(length, 1);
