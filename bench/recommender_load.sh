@@ -8,8 +8,8 @@
 #      sees does not depend on how fast ingestion was.
 # Usage: bench/recommender_load.sh [BUILD_DIR]   env: MODEL_DIR (a ranker model folder; default: the contract
 #   fixture from tests/models/make_models.py), RATES ("100 300 1000"), SECONDS_PER_RATE (10), CANDIDATES (500),
-#   EVENT_SECONDS (10), BATCH (100), CONNECTIONS (16), USERS (2000), HISTORY (10), SERVER_FLAGS (extra reco-recommender flags),
-#   RECOMMENDER (the binary; default BUILD_DIR/bin/reco-recommender, e.g. an older build for a before/after).
+#   EVENT_SECONDS (10), BATCH (100), CONNECTIONS (16), USERS (2000), HISTORY (10), SERVER_FLAGS (extra server
+#   flags), RECOMMENDER (the binary; default BUILD_DIR/bin/reco-recommender, e.g. an older build: before/after).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
@@ -59,7 +59,8 @@ echo "== durable event ingestion (POST /v1/events, batch $BATCH, $CONNECTIONS co
   --first-user 100000
 "$bin/recommender_loadgen" history --port "$port" --users "$USERS" --per-user "$HISTORY" --first-user 1000
 
-echo "== GET /v1/recommend at fixed rates (${SECONDS_PER_RATE}s each, users 1000..$((1000 + USERS - 1)), $HISTORY behaviours each)"
+echo "== GET /v1/recommend at fixed rates (${SECONDS_PER_RATE}s each, users 1000..$((1000 + USERS - 1))," \
+  "$HISTORY behaviours each)"
 curl -s "http://127.0.0.1:$port/v1/recommend?user_id=1000&k=10" | head -c 300; echo
 "$bin/recommender_loadgen" recommend --port "$port" --rate 50 --seconds 2 --users "$USERS" > /dev/null || true  # warm
 # The server's CPU time (user + system, clock ticks) — per request it says what the machine must supply at a rate,
