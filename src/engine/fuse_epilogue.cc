@@ -6,6 +6,8 @@
 #include <map>
 #include <string>
 
+#include "engine/kernels/registry.h"
+
 namespace reco::engine {
 namespace {
 
@@ -84,12 +86,17 @@ std::optional<EpilogueFusion> FindEpilogueChain(const Model& m, size_t node, std
   // Any value from outside the chain: the fused node runs at the last absorbed node's position, after every
   // side input is computed. (A side input computed FROM a chain value would make that value escape the chain,
   // which the prefix rule below rejects.)
+  // One exception: a side input that a LATER Gemm/MatMul produces. Two products meeting in an Add (DIN's
+  // prod_term + hist_term) leave the chain to the later one, which then reads the earlier one's result as a side
+  // input. The earlier product is the smaller one in DIN ([1, L, A] history term vs [B, L, A]) and, had it taken
+  // the chain, the output would broadcast larger than its GEMM result and run out of place.
   auto side_ok = [&](int v) {
     if (v < 0) return false;
     const TensorView* c = m.values[v].constant;
-    return c == nullptr || c->dtype == DType::kFloat32;
+    if (c) return c->dtype == DType::kFloat32;
+    const int p = producer[v];
+    return !(p > static_cast<int>(node) && (m.nodes[p].def_flags & KernelDef::kFusableEpilogue));
   };
-  (void)producer;
   const size_t end = std::min(m.nodes.size(), node + 1 + kScanWindow);
   for (size_t j = node + 1; j < end; ++j) {
     if (removed[j]) continue;

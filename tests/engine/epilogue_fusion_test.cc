@@ -93,8 +93,10 @@ TEST(EpilogueFusionTest, DiceAfterMatMulBecomesOneStep) {
   EXPECT_NE(plan.find("MatMul+Bias+[Dice] 'mm'"), std::string::npos) << plan;
 }
 
-// DIN's factored attention layer: prod_term [B,L,A] + hist_term [1,L,A] + target_term [B,1,A], then Dice. The side
-// inputs are computed AFTER the MatMul in the graph, so the fused step must run later than the MatMul did.
+// DIN's factored attention layer: prod_term [B,L,A] + hist_term [1,L,A] + target_term [B,1,A], then Dice. The
+// target term is computed AFTER the prod MatMul in the graph, so the fused step must run later than the MatMul
+// did; the two products meet in an Add and the chain goes to the later one (prod, as the exporter orders them),
+// which keeps the history term [1,L,A] a small standalone product.
 TEST(EpilogueFusionTest, BroadcastSideInputsComputedAfterTheGemm) {
   const int e = 4, a = 24, b = 6, l = 5;
   testing::TinyModel m;
@@ -105,8 +107,8 @@ TEST(EpilogueFusionTest, BroadcastSideInputsComputedAfterTheGemm) {
       .Init<float>("wh", {e, a}, Random(e * a, 2))
       .Init<float>("wt", {e, a}, Random(e * a, 3))
       .Init<int64_t>("axes", {1}, {1})
-      .Node("MatMul", {"prod", "wp"}, {"prod_term"}, {}, "mm_prod")
       .Node("MatMul", {"hist", "wh"}, {"hist_term"}, {}, "mm_hist")
+      .Node("MatMul", {"prod", "wp"}, {"prod_term"}, {}, "mm_prod")
       .Node("MatMul", {"target", "wt"}, {"tgt"}, {}, "mm_tgt")
       .Node("Unsqueeze", {"tgt", "axes"}, {"tgt3"})
       .Node("Add", {"prod_term", "hist_term"}, {"s1"})
@@ -118,6 +120,7 @@ TEST(EpilogueFusionTest, BroadcastSideInputsComputedAfterTheGemm) {
   const std::string plan =
       ExpectFusedMatchesUnfused(m.Bytes(), {{"prod", &prod}, {"hist", &hist}, {"target", &target}});
   EXPECT_NE(plan.find("MatMul+[Add,Add,Dice] 'mm_prod'"), std::string::npos) << plan;
+  EXPECT_NE(plan.find("MatMul 'mm_hist'"), std::string::npos) << plan;
 }
 
 // A chain value read outside the chain blocks every chain that would hide it: Sigmoid's output is a graph output
