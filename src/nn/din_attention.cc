@@ -153,7 +153,9 @@ struct PoolFunction : public torch::autograd::Function<PoolFunction> {
   }
 };
 
-bool IsFloatCpu(const torch::Tensor& t) { return t.defined() && t.scalar_type() == torch::kFloat && t.device().is_cpu(); }
+bool IsFloatCpu(const torch::Tensor& t) {
+  return t.defined() && t.scalar_type() == torch::kFloat && t.device().is_cpu();
+}
 
 }  // namespace
 

@@ -28,8 +28,9 @@ struct FusedDinAttentionInputs {
 };
 
 // Raw attention scores [B, L] (0 at padded entries), differentiable w.r.t. every float tensor above except mask and
-// the running statistics (the tables' row 0 is padding and gets no gradient, as with padding_idx). Returns an undefined tensor when the fused path does not apply (not float32 CPU, or a mask
-// value other than 0/1): the caller then runs the op-by-op path.
+// the running statistics (the tables' row 0 is padding and gets no gradient, as with padding_idx). Returns an
+// undefined tensor when the fused path does not apply (not float32 CPU, or a mask value other than 0/1): the caller
+// then runs the op-by-op path.
 torch::Tensor FusedDinAttention(const FusedDinAttentionInputs& in);
 
 // Σ_l weight[r, l]·h[r / G, l]: weight [B, L], h [H, L, E] float32 CPU, B = H·G → [B, E]; differentiable in both.

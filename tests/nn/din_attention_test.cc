@@ -149,7 +149,8 @@ TEST(DinAttentionTest, FusedMatchesOpByOpAtDefaultSizes) {
 TEST(DinAttentionTest, GroupedPoolMatchesBatchedMatmul) {
   torch::manual_seed(10);
   for (int64_t group : {1, 3}) {
-    const torch::Tensor w0 = torch::randn({4 * group, 7}), h0 = torch::randn({4, 7, 5}), g = torch::randn({4 * group, 5});
+    const torch::Tensor w0 = torch::randn({4 * group, 7}), h0 = torch::randn({4, 7, 5});
+    const torch::Tensor g = torch::randn({4 * group, 5});
     torch::Tensor w1 = w0.clone().requires_grad_(true), h1 = h0.clone().requires_grad_(true);
     torch::Tensor w2 = w0.clone().requires_grad_(true), h2 = h0.clone().requires_grad_(true);
     const torch::Tensor got = GroupedPool(w1, h1);
