@@ -13,6 +13,7 @@ namespace reco::nn::din_attention {
 namespace {
 
 constexpr int64_t kBlock = 64;  // positions summed in float before a partial sum goes to double
+constexpr int64_t kChunk = 8 * kBlock;  // positions per L2-resident chunk of the forward's layer chain
 
 // c[m, n] = op(a)·op(b) + beta·c, dense row-major operands (a is [m, k], or [k, m] when trans_a; b likewise).
 void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, const float* b, float beta,
@@ -117,21 +118,6 @@ class ColumnMoments {
   std::vector<double> mean_, m2_;
 };
 
-// Adds bias to z [n, w] and takes the batch statistics in the same pass.
-void BiasAndStatistics(float* z, int64_t n, int64_t w, const float* bias, const Layer& layer, double eps,
-                       double momentum, float* stats) {
-  ColumnMoments moments(w);
-  for (int64_t p0 = 0; p0 < n; p0 += kBlock) {
-    const int64_t nb = std::min(kBlock, n - p0);
-    for (int64_t p = p0; p < p0 + nb; ++p) {
-      float* __restrict zr = z + p * w;
-      for (int64_t j = 0; j < w; ++j) zr[j] += bias[j];
-    }
-    moments.AddBlock(z + p0 * w, nb);
-  }
-  moments.Finish(layer, eps, momentum, stats);
-}
-
 // Row kernels: every pointer is a distinct buffer (restrict), so GCC vectorises them 8-wide. Optional operands are
 // template switches, not null checks: GCC would turn `p ? p[j] : 1` into masked loads, and a masked load from a null
 // page takes a microcode assist on every vector (measured: 70% of the backward).
@@ -188,6 +174,17 @@ void DiceFinishRow(int64_t w, const float* __restrict z, const float* __restrict
 
 void AddRow(int64_t w, const float* __restrict x, float* __restrict acc) {
   for (int64_t j = 0; j < w; ++j) acc[j] += x[j];
+}
+
+// y = a ⊙ b
+void MulRow(int64_t w, const float* __restrict a, const float* __restrict b, float* __restrict y) {
+  for (int64_t j = 0; j < w; ++j) y[j] = a[j] * b[j];
+}
+
+// z += (a + b) + c
+void AddTermsRow(int64_t w, const float* __restrict a, const float* __restrict b, const float* __restrict c,
+                 float* __restrict z) {
+  for (int64_t j = 0; j < w; ++j) z[j] += (a[j] + b[j]) + c[j];
 }
 
 // y += a·x
@@ -302,51 +299,53 @@ void Forward(const Dims& d, const int32_t* offset, const int32_t* position, cons
                   static_cast<size_t>(hist.recency_dim) * sizeof(float));
     }
   }
-  for (int64_t h = 0; h < d.hist; ++h) {
-    for (int32_t q = offset[h]; q < offset[h + 1]; ++q) {
-      const float* __restrict hq = s.hx + q * x;
-      for (int64_t g = 0; g < g_n; ++g) {
-        const float* __restrict tr = t + (h * g_n + g) * e;
-        float* __restrict ur = s.u + (q * g_n + g) * e;
-        for (int64_t j = 0; j < e; ++j) ur[j] = hq[j] * tr[j];
-      }
-    }
-  }
-  Gemm(false, true, n, a0, e, s.u, p.w_prod, 0.f, s.z[0]);
   Gemm(false, true, nh, a0, x, s.hx, p.w_hist, 0.f, hist_term);
   Gemm(false, true, rows, a0, e, t, p.w_tgt, 0.f, tgt_term);
-  // z_0 += history term + target term + bias, statistics taken per block of positions while it is in cache.
+  std::vector<int32_t> hist_of(static_cast<size_t>(nh));  // entry q -> its history
+  for (int64_t h = 0; h < d.hist; ++h) std::fill(hist_of.begin() + offset[h], hist_of.begin() + offset[h + 1], h);
+
+  // Product term and sums, in L2-resident chunks of positions p = q·G + g: u = h ⊙ t, z_0 = u·W_prodᵀ, then
+  // z_0 += history term + target term + bias with the statistics taken per block.
   const float* b0 = p.layers[0].bias;
   ColumnMoments moments(a0);
-  int64_t block_start = 0;
-  for (int64_t h = 0; h < d.hist; ++h) {
-    for (int32_t q = offset[h]; q < offset[h + 1]; ++q) {
-      const float* __restrict hq = hist_term + q * a0;
-      for (int64_t g = 0; g < g_n; ++g) {
-        const int64_t pos = q * g_n + g;
-        const float* __restrict tr = tgt_term + (h * g_n + g) * a0;
-        float* __restrict zr = s.z[0] + pos * a0;
-        for (int64_t j = 0; j < a0; ++j) zr[j] += (hq[j] + tr[j]) + b0[j];
-        if (pos + 1 - block_start == kBlock) {
-          moments.AddBlock(s.z[0] + block_start * a0, kBlock);
-          block_start = pos + 1;
-        }
+  for (int64_t c0 = 0; c0 < n; c0 += kChunk) {
+    const int64_t nc = std::min(kChunk, n - c0);
+    for (int64_t pos = c0; pos < c0 + nc; ++pos) {
+      const int64_t q = pos / g_n, r = hist_of[q] * g_n + pos % g_n;
+      MulRow(e, s.hx + q * x, t + r * e, s.u + pos * e);
+    }
+    Gemm(false, true, nc, a0, e, s.u + c0 * e, p.w_prod, 0.f, s.z[0] + c0 * a0);
+    for (int64_t b = c0; b < c0 + nc; b += kBlock) {
+      const int64_t nb = std::min(kBlock, c0 + nc - b);
+      for (int64_t pos = b; pos < b + nb; ++pos) {
+        const int64_t q = pos / g_n, r = hist_of[q] * g_n + pos % g_n;
+        AddTermsRow(a0, hist_term + q * a0, tgt_term + r * a0, b0, s.z[0] + pos * a0);
       }
+      moments.AddBlock(s.z[0] + b * a0, nb);
     }
   }
-  moments.AddBlock(s.z[0] + block_start * a0, n - block_start);
   moments.Finish(p.layers[0], p.eps, p.momentum, s.stats[0]);
 
-  // Dice and the hidden layers; the last Dice is applied in the scoring pass below.
-  for (int64_t i = 0; i < k; ++i) {
-    const int64_t w = d.widths[i];
-    if (i > 0) Gemm(false, true, n, w, d.widths[i - 1], s.a[i - 1], p.layers[i].weight, 0.f, s.z[i]);
-    if (i > 0) BiasAndStatistics(s.z[i], n, w, p.layers[i].bias, p.layers[i], p.eps, p.momentum, s.stats[i]);
-    if (i + 1 < k) {
-      for (int64_t r = 0; r < n; ++r) {
-        DiceRow<false>(w, s.z[i] + r * w, s.stats[i], s.stats[i] + w, p.layers[i].alpha, nullptr, s.a[i] + r * w);
+  // Hidden layers i ≥ 1, in chunks of positions that stay in L2: Dice of layer i − 1 (written, the backward needs
+  // it), the GEMM, bias + statistics of layer i. The statistics are the only barrier between layers. The last Dice
+  // is applied in the scoring pass below.
+  for (int64_t i = 1; i < k; ++i) {
+    const int64_t w = d.widths[i], w_in = d.widths[i - 1];
+    ColumnMoments moments(w);
+    for (int64_t c0 = 0; c0 < n; c0 += kChunk) {
+      const int64_t nc = std::min(kChunk, n - c0);
+      for (int64_t r = c0; r < c0 + nc; ++r) {
+        DiceRow<false>(w_in, s.z[i - 1] + r * w_in, s.stats[i - 1], s.stats[i - 1] + w_in, p.layers[i - 1].alpha,
+                       nullptr, s.a[i - 1] + r * w_in);
+      }
+      Gemm(false, true, nc, w, w_in, s.a[i - 1] + c0 * w_in, p.layers[i].weight, 0.f, s.z[i] + c0 * w);
+      for (int64_t b0 = c0; b0 < c0 + nc; b0 += kBlock) {
+        const int64_t nb = std::min(kBlock, c0 + nc - b0);
+        for (int64_t r = b0; r < b0 + nb; ++r) AddRow(w, p.layers[i].bias, s.z[i] + r * w);
+        moments.AddBlock(s.z[i] + b0 * w, nb);
       }
     }
+    moments.Finish(p.layers[i], p.eps, p.momentum, s.stats[i]);
   }
 
   // Last Dice + output layer, scattered to [B, L].
