@@ -117,3 +117,16 @@ ep50=$("$BUILD/bin/reco" bench-model "$W/repo/seed/1/model.onnx" --batch 1 --run
        $PY -c "import json,sys; print(json.loads(sys.stdin.readline())['median_us'])")
 printf 'seed, 1 connection: server p50 %.0f us, engine p50 %.1f us -> server overhead %.0f us (goal <= 50; wrk timing included)\n' \
   "$sp50" "$ep50" "$(awk "BEGIN{print $sp50-$ep50}")"
+# For scale: the same one-connection p50 for the Node server, and reco's floor for any HTTP exchange on this
+# machine (GET the model status: no JSON body to parse, no model run), i.e. wrk + loopback TCP + Beast.
+read -r _ np50 _ _ < <(run_wrk $NODE seed 1)
+wrk -t1 -c1 -d"${SECS}s" --latency "http://127.0.0.1:$REST/v1/models/seed" > "$W/wrk.txt"
+fp50=$($PY - "$W/wrk.txt" <<'PYEOF'
+import re, sys
+t = open(sys.argv[1]).read()
+v, u = re.match(r"([\d.]+)(us|ms|s)$", re.search(r"^\s+50%\s+(\S+)", t, re.M).group(1)).groups()
+print(float(v) * {"us": 1, "ms": 1e3, "s": 1e6}[u])
+PYEOF
+)
+printf 'seed, 1 connection: node p50 %.0f us; reco GET /v1/models/seed p50 %.0f us (transport floor) -> predict minus floor %.0f us\n' \
+  "$np50" "$fp50" "$(awk "BEGIN{print $sp50-$fp50}")"
