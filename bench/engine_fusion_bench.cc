@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -22,26 +21,8 @@ using reco::engine::NamedView;
 using reco::engine::Shape;
 using reco::engine::Tensor;
 
-std::vector<float> Random(size_t n, uint32_t seed, float lo = -1.f, float hi = 1.f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(lo, hi);
-  std::vector<float> v(n);
-  for (float& x : v) x = u(rng);
-  return v;
-}
-
-void AddDice(reco::engine::testing::TinyModel& m, const std::string& x, const std::string& p, int n, uint32_t s) {
-  m.Init<float>(p + ".scale", {n}, Random(n, s, 0.5f, 2.f))
-      .Init<float>(p + ".shift", {n}, Random(n, s + 1))
-      .Init<float>(p + ".alpha", {n}, Random(n, s + 2, 0.f, 0.5f))
-      .Init<float>(p + ".oma", {n}, Random(n, s + 3, 0.5f, 1.f))
-      .Node("Mul", {x, p + ".scale"}, {p + "_s"})
-      .Node("Add", {p + ".shift", p + "_s"}, {p + "_n"})
-      .Node("Sigmoid", {p + "_n"}, {p + "_p"})
-      .Node("Mul", {p + ".oma", p + "_p"}, {p + "_gp"})
-      .Node("Add", {p + ".alpha", p + "_gp"}, {p + "_g"})
-      .Node("Mul", {x, p + "_g"}, {p});
-}
+using reco::engine::testing::AddDiceChain;
+using reco::engine::testing::RandomFloats;
 
 std::string AttentionUnit(int len) {
   const int e = 16, a0 = 80, a1 = 40;
@@ -49,16 +30,16 @@ std::string AttentionUnit(int len) {
   m.Input("prod", DType::kFloat32, {-1, len, e})
       .Input("hist_term", DType::kFloat32, {1, len, a0})
       .Input("tgt_term", DType::kFloat32, {-1, 1, a0})
-      .Init<float>("w0", {e, a0}, Random(e * a0, 1))
-      .Init<float>("w1", {a0, a1}, Random(a0 * a1, 2))
-      .Init<float>("b1", {a1}, Random(a1, 3))
-      .Init<float>("w2", {a1, 1}, Random(a1, 4))
+      .Init<float>("w0", {e, a0}, RandomFloats(e * a0, 1))
+      .Init<float>("w1", {a0, a1}, RandomFloats(a0 * a1, 2))
+      .Init<float>("b1", {a1}, RandomFloats(a1, 3))
+      .Init<float>("w2", {a1, 1}, RandomFloats(a1, 4))
       .Node("MatMul", {"prod", "w0"}, {"p0"})
       .Node("Add", {"p0", "hist_term"}, {"s0"})
       .Node("Add", {"s0", "tgt_term"}, {"z0"});
-  AddDice(m, "z0", "d0", a0, 10);
+  AddDiceChain(m, "z0", "d0", a0, 10);
   m.Node("MatMul", {"d0", "w1"}, {"p1"}).Node("Add", {"p1", "b1"}, {"z1"});
-  AddDice(m, "z1", "d1", a1, 20);
+  AddDiceChain(m, "z1", "d1", a1, 20);
   m.Node("MatMul", {"d1", "w2"}, {"score"}).Output("score", DType::kFloat32, {-1, len, 1});
   return m.Bytes();
 }
@@ -80,9 +61,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string bytes = AttentionUnit(len);
-  Tensor prod = Tensor::FromVector<float>(Shape{cands, len, 16}, Random(size_t(cands) * len * 16, 5));
-  Tensor hist = Tensor::FromVector<float>(Shape{1, len, 80}, Random(size_t(len) * 80, 6));
-  Tensor tgt = Tensor::FromVector<float>(Shape{cands, 1, 80}, Random(size_t(cands) * 80, 7));
+  Tensor prod = Tensor::FromVector<float>(Shape{cands, len, 16}, RandomFloats(size_t(cands) * len * 16, 5));
+  Tensor hist = Tensor::FromVector<float>(Shape{1, len, 80}, RandomFloats(size_t(len) * 80, 6));
+  Tensor tgt = Tensor::FromVector<float>(Shape{cands, 1, 80}, RandomFloats(size_t(cands) * 80, 7));
   const NamedView in[] = {{"prod", prod.view()}, {"hist_term", hist.view()}, {"tgt_term", tgt.view()}};
   double med[2] = {0, 0};
   // Alternate fused/unfused rounds so load from other processes hits both alike; keep each side's best median.

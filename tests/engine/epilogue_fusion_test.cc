@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -13,13 +12,8 @@
 namespace reco::engine {
 namespace {
 
-std::vector<float> Random(size_t n, uint32_t seed, float lo = -2.f, float hi = 2.f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(lo, hi);
-  std::vector<float> v(n);
-  for (float& x : v) x = u(rng);
-  return v;
-}
+using testing::AddDiceChain;
+using testing::RandomFloats;
 
 struct Feed {
   std::string name;
@@ -63,31 +57,16 @@ std::string ExpectFusedMatchesUnfused(const std::string& bytes, const std::vecto
   return plan;
 }
 
-// The exported Dice: y = x * (alpha + (1 - alpha) * sigmoid(x * scale + shift)), per-channel constants.
-testing::TinyModel& AddDice(testing::TinyModel& m, const std::string& x, const std::string& p, int n, uint32_t seed) {
-  m.Init<float>(p + ".scale", {n}, Random(n, seed, 0.5f, 2.f))
-      .Init<float>(p + ".shift", {n}, Random(n, seed + 1))
-      .Init<float>(p + ".alpha", {n}, Random(n, seed + 2, 0.f, 0.5f))
-      .Init<float>(p + ".oma", {n}, Random(n, seed + 3, 0.5f, 1.f))
-      .Node("Mul", {x, p + ".scale"}, {p + "_s"})
-      .Node("Add", {p + ".shift", p + "_s"}, {p + "_n"})
-      .Node("Sigmoid", {p + "_n"}, {p + "_p"})
-      .Node("Mul", {p + ".oma", p + "_p"}, {p + "_gp"})
-      .Node("Add", {p + ".alpha", p + "_gp"}, {p + "_g"})
-      .Node("Mul", {x, p + "_g"}, {p});
-  return m;
-}
-
 TEST(EpilogueFusionTest, DiceAfterMatMulBecomesOneStep) {
   const int k = 12, n = 80;
   testing::TinyModel m;
   m.Input("x", DType::kFloat32, {-1, 7, k})
-      .Init<float>("w", {k, n}, Random(k * n, 1))
-      .Init<float>("b", {n}, Random(n, 2))
+      .Init<float>("w", {k, n}, RandomFloats(k * n, 1))
+      .Init<float>("b", {n}, RandomFloats(n, 2))
       .Node("MatMul", {"x", "w"}, {"xw"}, {}, "mm")
       .Node("Add", {"xw", "b"}, {"z"});
-  AddDice(m, "z", "dice", n, 10).Output("dice", DType::kFloat32, {-1, 7, n});
-  Tensor x = Tensor::FromVector<float>(Shape{5, 7, k}, Random(5 * 7 * k, 3));
+  AddDiceChain(m, "z", "dice", n, 10).Output("dice", DType::kFloat32, {-1, 7, n});
+  Tensor x = Tensor::FromVector<float>(Shape{5, 7, k}, RandomFloats(5 * 7 * k, 3));
   const std::string plan = ExpectFusedMatchesUnfused(m.Bytes(), {{"x", &x}});
   EXPECT_NE(plan.find("1 steps"), std::string::npos) << plan;
   EXPECT_NE(plan.find("MatMul+Bias+[Dice] 'mm'"), std::string::npos) << plan;
@@ -103,9 +82,9 @@ TEST(EpilogueFusionTest, BroadcastSideInputsComputedAfterTheGemm) {
   m.Input("prod", DType::kFloat32, {-1, l, e})
       .Input("hist", DType::kFloat32, {1, l, e})
       .Input("target", DType::kFloat32, {-1, e})
-      .Init<float>("wp", {e, a}, Random(e * a, 1))
-      .Init<float>("wh", {e, a}, Random(e * a, 2))
-      .Init<float>("wt", {e, a}, Random(e * a, 3))
+      .Init<float>("wp", {e, a}, RandomFloats(e * a, 1))
+      .Init<float>("wh", {e, a}, RandomFloats(e * a, 2))
+      .Init<float>("wt", {e, a}, RandomFloats(e * a, 3))
       .Init<int64_t>("axes", {1}, {1})
       .Node("MatMul", {"hist", "wh"}, {"hist_term"}, {}, "mm_hist")
       .Node("MatMul", {"prod", "wp"}, {"prod_term"}, {}, "mm_prod")
@@ -113,10 +92,10 @@ TEST(EpilogueFusionTest, BroadcastSideInputsComputedAfterTheGemm) {
       .Node("Unsqueeze", {"tgt", "axes"}, {"tgt3"})
       .Node("Add", {"prod_term", "hist_term"}, {"s1"})
       .Node("Add", {"s1", "tgt3"}, {"s2"});
-  AddDice(m, "s2", "dice", a, 20).Output("dice", DType::kFloat32, {-1, l, a});
-  Tensor prod = Tensor::FromVector<float>(Shape{b, l, e}, Random(b * l * e, 4));
-  Tensor hist = Tensor::FromVector<float>(Shape{1, l, e}, Random(l * e, 5));
-  Tensor target = Tensor::FromVector<float>(Shape{b, e}, Random(b * e, 6));
+  AddDiceChain(m, "s2", "dice", a, 20).Output("dice", DType::kFloat32, {-1, l, a});
+  Tensor prod = Tensor::FromVector<float>(Shape{b, l, e}, RandomFloats(b * l * e, 4));
+  Tensor hist = Tensor::FromVector<float>(Shape{1, l, e}, RandomFloats(l * e, 5));
+  Tensor target = Tensor::FromVector<float>(Shape{b, e}, RandomFloats(b * e, 6));
   const std::string plan =
       ExpectFusedMatchesUnfused(m.Bytes(), {{"prod", &prod}, {"hist", &hist}, {"target", &target}});
   EXPECT_NE(plan.find("MatMul+[Add,Add,Dice] 'mm_prod'"), std::string::npos) << plan;
@@ -128,15 +107,15 @@ TEST(EpilogueFusionTest, BroadcastSideInputsComputedAfterTheGemm) {
 TEST(EpilogueFusionTest, EscapingValueEndsTheChain) {
   testing::TinyModel m;
   m.Input("x", DType::kFloat32, {-1, 3})
-      .Init<float>("w", {3, 4}, Random(12, 1))
-      .Init<float>("c", {4}, Random(4, 2))
+      .Init<float>("w", {3, 4}, RandomFloats(12, 1))
+      .Init<float>("c", {4}, RandomFloats(4, 2))
       .Node("MatMul", {"x", "w"}, {"xw"}, {}, "mm")
       .Node("Add", {"xw", "c"}, {"z"})
       .Node("Sigmoid", {"z"}, {"p"})
       .Node("Mul", {"p", "z"}, {"y"})
       .Output("p", DType::kFloat32, {-1, 4})
       .Output("y", DType::kFloat32, {-1, 4});
-  Tensor x = Tensor::FromVector<float>(Shape{3, 3}, Random(9, 3));
+  Tensor x = Tensor::FromVector<float>(Shape{3, 3}, RandomFloats(9, 3));
   const std::string plan = ExpectFusedMatchesUnfused(m.Bytes(), {{"x", &x}});
   EXPECT_NE(plan.find("3 steps"), std::string::npos) << plan;
   EXPECT_NE(plan.find("MatMul+Bias 'mm'"), std::string::npos) << plan;
@@ -150,7 +129,7 @@ TEST(EpilogueFusionTest, RowScalarsScalarsAndGrowingOutput) {
   m.Input("x", DType::kFloat32, {1, 4, 5})
       .Input("mask", DType::kFloat32, {3, 4, 1})
       .Input("big", DType::kFloat32, {3, 1, n})
-      .Init<float>("w", {5, n}, Random(5 * n, 1))
+      .Init<float>("w", {5, n}, RandomFloats(5 * n, 1))
       .Init<float>("half", {}, {0.5f})
       .Node("MatMul", {"x", "w"}, {"xw"}, {}, "mm")
       .Node("Mul", {"xw", "half"}, {"h"})
@@ -158,9 +137,9 @@ TEST(EpilogueFusionTest, RowScalarsScalarsAndGrowingOutput) {
       .Node("Sub", {"big", "masked"}, {"d"})
       .Node("Tanh", {"d"}, {"y"})
       .Output("y", DType::kFloat32, {3, 4, n});
-  Tensor x = Tensor::FromVector<float>(Shape{1, 4, 5}, Random(20, 2));
+  Tensor x = Tensor::FromVector<float>(Shape{1, 4, 5}, RandomFloats(20, 2));
   Tensor mask = Tensor::FromVector<float>(Shape{3, 4, 1}, {1, 0, 1, 1, 0, 0, 1, 1, 1, 1, 1, 0});
-  Tensor big = Tensor::FromVector<float>(Shape{3, 1, n}, Random(3 * n, 3));
+  Tensor big = Tensor::FromVector<float>(Shape{3, 1, n}, RandomFloats(3 * n, 3));
   const std::string plan =
       ExpectFusedMatchesUnfused(m.Bytes(), {{"x", &x}, {"mask", &mask}, {"big", &big}});
   EXPECT_NE(plan.find("MatMul+[Mul,Mul,Sub,Tanh] 'mm'"), std::string::npos) << plan;
@@ -171,12 +150,12 @@ TEST(EpilogueFusionTest, GemmWithActivationZoo) {
   const int n = 33;
   testing::TinyModel m;
   m.Input("x", DType::kFloat32, {-1, 6})
-      .Init<float>("w", {n, 6}, Random(6 * n, 1))
-      .Init<float>("b", {n}, Random(n, 2))
-      .Init<float>("slope", {n}, Random(n, 3, 0.f, 0.3f))
+      .Init<float>("w", {n, 6}, RandomFloats(6 * n, 1))
+      .Init<float>("b", {n}, RandomFloats(n, 2))
+      .Init<float>("slope", {n}, RandomFloats(n, 3, 0.f, 0.3f))
       .Init<float>("lo", {}, {-0.7f})
       .Init<float>("hi", {}, {1.5f})
-      .Init<float>("den", {n}, Random(n, 4, 1.f, 3.f))
+      .Init<float>("den", {n}, RandomFloats(n, 4, 1.f, 3.f))
       .Node("Gemm", {"x", "w", "b"}, {"g"}, {testing::AttrInt("transB", 1)}, "gemm")
       .Node("PRelu", {"g", "slope"}, {"p"})
       .Node("LeakyRelu", {"p"}, {"lr"}, {testing::AttrFloat("alpha", 0.2f)})
@@ -187,7 +166,7 @@ TEST(EpilogueFusionTest, GemmWithActivationZoo) {
       .Node("Div", {"ex", "den"}, {"dv"})
       .Node("Relu", {"dv"}, {"y"})
       .Output("y", DType::kFloat32, {-1, n});
-  Tensor x = Tensor::FromVector<float>(Shape{9, 6}, Random(54, 5));
+  Tensor x = Tensor::FromVector<float>(Shape{9, 6}, RandomFloats(54, 5));
   const std::string plan = ExpectFusedMatchesUnfused(m.Bytes(), {{"x", &x}});
   EXPECT_NE(plan.find("1 steps"), std::string::npos) << plan;
   EXPECT_NE(plan.find("Gemm+[PRelu,LeakyRelu,Clip,Neg,Abs,Exp,Div,Relu] 'gemm'"), std::string::npos) << plan;

@@ -4,6 +4,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <cstring>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -89,5 +90,30 @@ class TinyModel {
   }
   onnx::ModelProto model_;
 };
+
+// n uniform floats in [lo, hi), deterministic per seed.
+inline std::vector<float> RandomFloats(size_t n, uint32_t seed, float lo = -2.f, float hi = 2.f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(lo, hi);
+  std::vector<float> v(n);
+  for (float& x : v) x = u(rng);
+  return v;
+}
+
+// Appends the Dice chain reco's exporter emits (src/onnx/ranker_layers.cc) on value `x` with n channels, output
+// named `p`: y = x * (alpha + (1 - alpha) * sigmoid(x * scale + shift)), random per-channel constants.
+inline TinyModel& AddDiceChain(TinyModel& m, const std::string& x, const std::string& p, int n, uint32_t seed) {
+  m.Init<float>(p + ".scale", {n}, RandomFloats(n, seed, 0.5f, 2.f))
+      .Init<float>(p + ".shift", {n}, RandomFloats(n, seed + 1))
+      .Init<float>(p + ".alpha", {n}, RandomFloats(n, seed + 2, 0.f, 0.5f))
+      .Init<float>(p + ".oma", {n}, RandomFloats(n, seed + 3, 0.5f, 1.f))
+      .Node("Mul", {x, p + ".scale"}, {p + "_s"})
+      .Node("Add", {p + ".shift", p + "_s"}, {p + "_n"})
+      .Node("Sigmoid", {p + "_n"}, {p + "_p"})
+      .Node("Mul", {p + ".oma", p + "_p"}, {p + "_gp"})
+      .Node("Add", {p + ".alpha", p + "_gp"}, {p + "_g"})
+      .Node("Mul", {x, p + "_g"}, {p});
+  return m;
+}
 
 }  // namespace reco::engine::testing

@@ -264,18 +264,10 @@ class MatMulKernel final : public OpKernel {
     const int64_t k = as[as.rank() - 1];
     const int64_t kb = bs.rank() == 1 ? bs[0] : bs[bs.rank() - 2];
     if (k != kb) return Error("inner dimensions differ: A " + as.ToString() + ", B " + bs.ToString());
-    const int abatch = std::max(0, as.rank() - 2), bbatch = std::max(0, bs.rank() - 2);
-    const int batch_rank = std::max(abatch, bbatch);
     Shape out;
-    for (int d = 0; d < batch_rank; ++d) {
-      const int ai = d - (batch_rank - abatch), bi = d - (batch_rank - bbatch);
-      const int64_t da = ai >= 0 ? as[ai] : 1, db = bi >= 0 ? bs[bi] : 1;
-      if (da != db && da != 1 && db != 1) return Error("batch dims do not broadcast: " + as.ToString() + " x " + bs.ToString());
-      out.push_back(da == 1 ? db : da);
+    if (!ResultShape(as, bs, &out)) {
+      return Error("batch dims do not broadcast: " + as.ToString() + " x " + bs.ToString());
     }
-    if (as.rank() >= 2) out.push_back(as[as.rank() - 2]);
-    if (bs.rank() >= 2) out.push_back(bs[bs.rank() - 1]);
-    if (out.rank() > Shape::kMaxRank) return Error("result rank too large");
     if (fused_bias_) {
       const TensorView* bias = ctx.input_meta(bias_input_);
       const int64_t n = bs.rank() >= 2 ? bs[bs.rank() - 1] : 1;
@@ -297,7 +289,8 @@ class MatMulKernel final : public OpKernel {
     const float* av = a.data_as<float>();
     const float* bv = b.data_as<float>();
     // The GEMM result (the output, unless a fused chain broadcasts it larger).
-    const Shape result = ResultShape(as, bs);
+    Shape result;
+    ResultShape(as, bs, &result);  // validated at plan time
     const int64_t total = result.num_elements();
     const int64_t b_batches = bs.rank() > 2 ? bs.num_elements() / (k * n == 0 ? 1 : k * n) : 1;
     float beta = 0.f;
@@ -370,19 +363,21 @@ class MatMulKernel final : public OpKernel {
   }
 
  private:
-  // Shape of numpy-matmul(as, bs) (operands already validated at plan time).
-  static Shape ResultShape(const Shape& as, const Shape& bs) {
+  // Shape of numpy-matmul(as, bs) (ranks >= 1, inner dims checked by the caller); false if the batch dims do not
+  // broadcast. At most 6 batch dims + 2 <= Shape::kMaxRank.
+  static bool ResultShape(const Shape& as, const Shape& bs, Shape* out) {
     const int abatch = std::max(0, as.rank() - 2), bbatch = std::max(0, bs.rank() - 2);
     const int batch_rank = std::max(abatch, bbatch);
-    Shape out;
+    out->clear();
     for (int d = 0; d < batch_rank; ++d) {
       const int ai = d - (batch_rank - abatch), bi = d - (batch_rank - bbatch);
       const int64_t da = ai >= 0 ? as[ai] : 1, db = bi >= 0 ? bs[bi] : 1;
-      out.push_back(da == 1 ? db : da);
+      if (da != db && da != 1 && db != 1) return false;
+      out->push_back(da == 1 ? db : da);
     }
-    if (as.rank() >= 2) out.push_back(as[as.rank() - 2]);
-    if (bs.rank() >= 2) out.push_back(bs[bs.rank() - 1]);
-    return out;
+    if (as.rank() >= 2) out->push_back(as[as.rank() - 2]);
+    if (bs.rank() >= 2) out->push_back(bs[bs.rank() - 1]);
+    return true;
   }
 
   Activation act_;
