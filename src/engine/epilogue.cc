@@ -246,7 +246,7 @@ class RowCursor {
   int64_t offset_ = 0;
 };
 
-constexpr int kChunk = 64;  // channels per interpreter step: 8 AVX2 vectors, so dispatch cost is amortised
+constexpr int kChunk = 128;  // channels per interpreter step: DIN rows (80, 40, 200) run in one or two steps
 
 inline void Binary(EpilogueInstr::Op op, const float* a, const float* b, float* __restrict d, int w) {
   using Op = EpilogueInstr::Op;
