@@ -73,6 +73,11 @@ int main(int argc, char** argv) {
                  "for a machine that runs nothing else)")
       ->capture_default_str();
   app.add_option("--max-history", o.max_history, "behaviours kept per user")->capture_default_str();
+  app.add_option("--checkpoint-seconds", o.checkpoint_seconds,
+                 "snapshot the store this often while events arrive, so a crash replays at most this much log "
+                 "(0: only at a clean stop)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   app.add_option("--web-dir", o.web_dir, "storefront page folder (\"\": no page)")->capture_default_str();
   app.add_option("--log_level,--log-level", log_level, "trace, debug, info, warn, error, off")->capture_default_str();
 

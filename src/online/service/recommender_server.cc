@@ -15,6 +15,7 @@
 #include "online/service/recommender.h"
 #include "online/service/service_metrics.h"
 #include "online/service/static_files.h"
+#include "online/store/checkpointer.h"
 #include "online/store/store.h"
 #include "serving/metrics/serving_metrics.h"
 #include "serving/model_config.h"
@@ -28,6 +29,7 @@ constexpr char kRankerModelName[] = "ranker";
 
 struct RecommenderServer::Impl {
   std::unique_ptr<Store> store;
+  std::unique_ptr<PeriodicCheckpointer> checkpointer;  // declared after `store`: destroyed (joined) before it
   std::unique_ptr<ranking::RankerLoaderFactory> loaders;
   std::unique_ptr<serving::ServerCore> core;
   std::unique_ptr<ranking::Ranker> ranker;
@@ -50,6 +52,7 @@ Status RecommenderServer::Start(const RecommenderServerOptions& o) {
   if (o.data_dir.empty()) return InvalidArgumentError("--data-dir is required");
   if (o.candidates <= 0 || o.candidates > 5000) return InvalidArgumentError("--candidates must be in [1, 5000]");
   if (o.max_per_category < 0) return InvalidArgumentError("--max-per-category must be >= 0 (0: no cap)");
+  if (!(o.checkpoint_seconds >= 0)) return InvalidArgumentError("--checkpoint-seconds must be >= 0 (0: off)");
   if (!o.model_server.empty() && o.model_dir.empty()) {
     return InvalidArgumentError("--model-server needs --model-dir too: the vocabularies and manifest come from the "
                                 "model folder (the one the model server serves, or a copy)");
@@ -59,6 +62,10 @@ Status RecommenderServer::Start(const RecommenderServerOptions& o) {
   store_options.max_history = o.max_history;
   store_options.sync = o.sync;
   ASSIGN_OR_RETURN(s.store, Store::Open(store_options));
+  if (o.checkpoint_seconds > 0) {
+    s.checkpointer = std::make_unique<PeriodicCheckpointer>(
+        s.store.get(), std::chrono::milliseconds(static_cast<int64_t>(o.checkpoint_seconds * 1000)));
+  }
 
   if (!o.model_dir.empty()) {
     ranking::RankerLoadOptions load;
@@ -134,6 +141,7 @@ void RecommenderServer::Stop() {
   s.stopped = true;
   if (s.http) s.http->Stop();
   if (s.core) s.core->StopPolling();
+  if (s.checkpointer) s.checkpointer->Stop();
 }
 
 }  // namespace reco::online::service

@@ -28,6 +28,9 @@ struct RecommenderServerOptions {
   int rank_concurrency = 0;  // in-process model runs at a time, first come first served; 0: no limit, -1: cores
   int max_history = 50;      // behaviours kept per user
   bool sync = true;          // fsync before acknowledging events
+  // Snapshot the store's derived state this often while events arrive, so a restart after a crash replays at most
+  // this much log (a clean stop snapshots anyway). 0: only at a clean stop.
+  double checkpoint_seconds = 300;
   std::string web_dir;       // "" = no page
 };
 
