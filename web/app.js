@@ -125,12 +125,16 @@ async function loadStats() {
 async function loadUsers() {
   try {
     const data = await api('GET', '/v1/users');
-    $('recent-users').replaceChildren(...data.users.map((u) => {
+    // Recent shoppers first, then a sample of the store's shoppers with some history (a fresh process has no
+    // recent ones).
+    const recent = new Set(data.users);
+    const users = [...data.users, ...(data.sample_users || []).filter((u) => !recent.has(u))];
+    $('recent-users').replaceChildren(...users.map((u) => {
       const o = document.createElement('option');
       o.value = u;
       return o;
     }));
-    if (data.users.length && !new URLSearchParams(location.search).has('user')) $('shopper').value = data.users[0];
+    if (users.length && !new URLSearchParams(location.search).has('user')) $('shopper').value = users[0];
   } catch (e) { /* optional */ }
 }
 

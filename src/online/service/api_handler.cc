@@ -23,6 +23,7 @@ namespace {
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 constexpr size_t kMaxRecentUsers = 50;
+constexpr int kSampleUsers = 20;  // store shoppers listed by GET /v1/users besides the recent ones
 constexpr size_t kMaxExclude = 1000;
 constexpr size_t kMaxItemsPerPut = 100000;
 
@@ -315,6 +316,12 @@ Status RecommenderApi::GetUsers(HttpResponse* response) const {
     std::lock_guard lock(users_mu_);
     for (uint64_t u : recent_users_) w.Uint64(u);
   }
+  w.EndArray();
+  // Shoppers the store knows with some history, for pickers: a fresh process has no recent users yet.
+  std::vector<uint64_t> sample;
+  store_->SampleUsers(kSampleUsers, 3, &sample);
+  Key(w, "sample_users"), w.StartArray();
+  for (uint64_t u : sample) w.Uint64(u);
   w.EndArray();
   const StoreStats stats = store_->stats();
   Key(w, "num_users"), w.Int64(stats.num_users);

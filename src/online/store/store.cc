@@ -450,6 +450,11 @@ Status Store::ForEachEvent(const std::function<Status(uint64_t seq, const Event&
   return impl_->ForEachEvent(fn);
 }
 
+void Store::SampleUsers(int max, int min_history, std::vector<uint64_t>* out) const {
+  std::shared_lock read(impl_->state_mu_);
+  impl_->state_.SampleUsers(max, min_history, out);
+}
+
 StoreStats Store::stats() const {
   StoreStats s;
   std::shared_lock read(impl_->state_mu_);

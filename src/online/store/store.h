@@ -167,6 +167,9 @@ class Store {
   // Every logged event in sequence order (reads RocksDB; for tests, exports and debugging, not the hot path).
   Status ForEachEvent(const std::function<Status(uint64_t seq, const Event&)>& fn) const;
 
+  // Up to `max` known users with at least `min_history` behaviours, spread over all users (StoreState::SampleUsers).
+  void SampleUsers(int max, int min_history, std::vector<uint64_t>* out) const;
+
   StoreStats stats() const;
   const StoreOptions& options() const;
   int64_t Now() const;  // the store's clock, Unix seconds

@@ -242,4 +242,16 @@ std::span<const PopularItem> StoreState::TopItemsInCategory(uint64_t category_id
 
 std::span<const PopularItem> StoreState::TrendingItems(int max) const { return Top(global_top_, max); }
 
+void StoreState::SampleUsers(int max, int min_history, std::vector<uint64_t>* out) const {
+  out->clear();
+  if (max <= 0 || users_.empty()) return;
+  // Every stride-th user, starting at each offset in turn, until `max` qualify or every user was looked at.
+  const size_t stride = std::max<size_t>(1, users_.size() / static_cast<size_t>(max));
+  for (size_t start = 0; start < stride && out->size() < static_cast<size_t>(max); ++start) {
+    for (size_t i = start; i < users_.size() && out->size() < static_cast<size_t>(max); i += stride) {
+      if (static_cast<int>(users_[i].history.size()) >= min_history) out->push_back(users_[i].user_id);
+    }
+  }
+}
+
 }  // namespace reco::online

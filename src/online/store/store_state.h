@@ -54,6 +54,9 @@ class StoreState {
   Status LoadSnapshot(std::string_view image);
 
   int64_t num_users() const { return static_cast<int64_t>(users_.size()); }
+  // Up to `max` users with at least `min_history` behaviours, spread evenly over all users (first-seen order), for
+  // pickers such as the storefront's. O(max + users skipped for short histories).
+  void SampleUsers(int max, int min_history, std::vector<uint64_t>* out) const;
   int64_t num_items() const { return static_cast<int64_t>(items_.size()); }
   int64_t num_events() const { return num_events_; }
 

@@ -251,6 +251,14 @@ TEST_F(RecommenderE2E, EveryAcknowledgedEventSurvivesSigkill) {
   }
   std::printf("[durability] %zu events acknowledged before SIGKILL, %zu lost after restart\n", acked.size(), lost);
   EXPECT_EQ(lost, 0u);
+
+  // The restarted process has seen no shopper yet; the page's picker still gets the store's shoppers.
+  Reply users = client_->Get("/v1/users");
+  ASSERT_EQ(users.status, 200) << users.body;
+  rapidjson::Document u = users.Json();
+  EXPECT_EQ(u["users"].Size(), 0u) << users.body;
+  ASSERT_GT(u["sample_users"].Size(), 0u) << users.body;
+  for (const auto& id : u["sample_users"].GetArray()) EXPECT_GE(id.GetUint64(), 200000u) << users.body;
 }
 
 TEST_F(RecommenderE2E, BadInputIsA4xxWithAMessageNeverA5xx) {

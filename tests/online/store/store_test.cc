@@ -80,6 +80,33 @@ TEST_F(StoreTest, HistoryIsOldestFirstAndKeepsTheLastL) {
   EXPECT_EQ(h[1], (HistoryEntry{200, 1, BehaviorType::kCart, 1045}));
 }
 
+// SampleUsers: only users with enough history, at most `max`, spread over all users rather than the first few.
+TEST_F(StoreTest, SampleUsersSpreadsOverUsersWithHistory) {
+  StoreOptions o = Options();
+  o.max_history = 10;
+  auto store = OpenStore(o);
+  ASSERT_TRUE(store);
+  std::vector<Event> batch;
+  for (uint64_t u = 1; u <= 100; ++u) {
+    const int n = u % 2 == 0 ? 4 : 1;  // even users have 4 behaviours, odd users 1
+    for (int i = 0; i < n; ++i) {
+      batch.push_back(Event{u, 100 + static_cast<uint64_t>(i), 1, BehaviorType::kPv, 1000 + i});
+    }
+  }
+  ASSERT_TRUE(store->Append(batch).ok());
+  std::vector<uint64_t> sample;
+  store->SampleUsers(10, 3, &sample);
+  ASSERT_EQ(sample.size(), 10u);
+  for (uint64_t u : sample) EXPECT_EQ(u % 2, 0u) << u;
+  EXPECT_GT(*std::max_element(sample.begin(), sample.end()), 50u) << "not just the first users";
+  store->SampleUsers(1000, 3, &sample);
+  EXPECT_EQ(sample.size(), 50u) << "every qualifying user once";
+  std::sort(sample.begin(), sample.end());
+  EXPECT_EQ(std::adjacent_find(sample.begin(), sample.end()), sample.end());
+  store->SampleUsers(5, 100, &sample);
+  EXPECT_TRUE(sample.empty());
+}
+
 TEST_F(StoreTest, CategoryFromCatalogAndTimestampFromClock) {
   auto store = OpenStore(Options());
   ASSERT_NE(store, nullptr);
