@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "core/logging.h"
+#include "serving/http/beast_common.h"
 #include "serving/http_status.h"
 
 namespace reco::online::service {
@@ -43,10 +44,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void OnRead(beast::error_code ec, std::size_t) {
-    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted || ec == beast::error::timeout ||
-        ec == asio::error::connection_reset || ec == asio::error::eof) {
-      return Close();
-    }
+    if (serving::http::IsQuietClose(ec)) return Close();
     if (ec == http::error::body_limit) {
       return SendError(413, fmt::format("the body exceeds {} bytes", options_.max_request_bytes));
     }
@@ -99,11 +97,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Read();
   }
 
-  void Close() {
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
-  }
+  void Close() { serving::http::CloseSocket(stream_.socket()); }
 
   beast::tcp_stream stream_;
   const HttpServerOptions& options_;
@@ -152,22 +146,8 @@ int HttpServer::num_threads() const { return static_cast<int>(impl_->threads.siz
 
 Status HttpServer::Start() {
   Impl& s = *impl_;
-  beast::error_code ec;
-  const asio::ip::address address = asio::ip::make_address(s.options.bind_address, ec);
-  if (ec) return InvalidArgumentError(fmt::format("--bind '{}' is not an IP address", s.options.bind_address));
-  if (s.options.port < 0 || s.options.port > 65535) {
-    return InvalidArgumentError(fmt::format("--port {} is not in [0, 65535]", s.options.port));
-  }
-  const tcp::endpoint endpoint(address, static_cast<unsigned short>(s.options.port));
   s.acceptor.emplace(s.ioc);
-  s.acceptor->open(endpoint.protocol(), ec);
-  if (!ec) s.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) s.acceptor->bind(endpoint, ec);
-  if (!ec) s.acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return UnavailableError(fmt::format("cannot listen on {}:{}: {}", s.options.bind_address, s.options.port,
-                                        ec.message()));
-  }
+  RETURN_IF_ERROR(serving::http::Listen(*s.acceptor, s.options.bind_address, s.options.port));
   s.port = s.acceptor->local_endpoint().port();
   s.Accept();
   const int threads = s.options.num_threads > 0

@@ -2,8 +2,9 @@
 // run on a fixed pool of worker threads.
 //
 // A sibling of serving/rest/http_server.h (same connection handling: read timeout, keep-alive, body limit -> 413,
-// errors as JSON) whose handler is an interface rather than the model server's RestHandler, so the recommender's
-// routes (events, recommend, the storefront page) plug in without touching the model server. A handler may block
+// errors as JSON; listening and closing come from serving/http/beast_common.h) whose handler is an interface
+// rather than the model server's RestHandler, so the recommender's routes (events, recommend, the storefront page)
+// plug in without touching the model server. A handler may block
 // (POST /v1/events waits for its group commit), which is why the pool is larger than the core count by default.
 // Thread-safety: Start/Stop from one controlling thread; the handler is called from worker threads concurrently.
 #pragma once

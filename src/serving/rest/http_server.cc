@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "core/logging.h"
+#include "serving/http/beast_common.h"
 #include "serving/http_status.h"
 
 namespace reco::serving::rest {
@@ -78,10 +79,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void OnRead(beast::error_code ec, std::size_t) {
-    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted || ec == beast::error::timeout ||
-        ec == asio::error::connection_reset || ec == asio::error::eof) {
-      return Close();
-    }
+    if (serving::http::IsQuietClose(ec)) return Close();
     if (ec == http::error::body_limit) {
       return SendError(PayloadTooLargeError(fmt::format("the body exceeds --max_request_bytes={}",
                                                         options_.max_request_bytes)), /*keep_alive=*/false);
@@ -136,11 +134,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Read();
   }
 
-  void Close() {
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
-  }
+  void Close() { serving::http::CloseSocket(stream_.socket()); }
 
   beast::tcp_stream stream_;
   const HttpServerOptions& options_;
@@ -199,10 +193,6 @@ int HttpServer::port() const { return impl_->port; }
 
 Status HttpServer::Start() {
   Impl& s = *impl_;
-  beast::error_code ec;
-  const asio::ip::address address = asio::ip::make_address(s.options.bind_address, ec);
-  if (ec) return InvalidArgumentError(fmt::format("--bind '{}' is not an IP address", s.options.bind_address));
-  const tcp::endpoint endpoint(address, static_cast<unsigned short>(s.options.port));
   const int threads = s.options.num_threads > 0 ? s.options.num_threads
                                                 : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   for (int i = 0; i < threads; ++i) {
@@ -210,14 +200,7 @@ Status HttpServer::Start() {
     s.guards.push_back(asio::make_work_guard(*s.contexts.back()));
   }
   s.acceptor.emplace(*s.contexts[0]);
-  s.acceptor->open(endpoint.protocol(), ec);
-  if (!ec) s.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) s.acceptor->bind(endpoint, ec);
-  if (!ec) s.acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return UnavailableError(fmt::format("cannot listen on {}:{}: {}", s.options.bind_address, s.options.port,
-                                        ec.message()));
-  }
+  RETURN_IF_ERROR(serving::http::Listen(*s.acceptor, s.options.bind_address, s.options.port));
   s.port = s.acceptor->local_endpoint().port();
   s.Accept();
   for (int i = 0; i < threads; ++i) s.threads.emplace_back([ctx = s.contexts[i].get()] { ctx->run(); });
