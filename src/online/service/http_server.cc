@@ -25,31 +25,22 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-class Connection : public std::enable_shared_from_this<Connection> {
+class Connection final : public serving::http::BeastConnection<Connection> {
  public:
   Connection(tcp::socket socket, const HttpServerOptions& options, const HttpHandler* handler)
-      : stream_(std::move(socket)), options_(options), handler_(handler) {}
-
-  void Start() {
-    asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&Connection::Read, shared_from_this()));
-  }
+      : BeastConnection(std::move(socket), options.max_request_bytes, options.request_timeout_ms),
+        handler_(handler) {}
 
  private:
-  void Read() {
-    parser_.emplace();
-    parser_->body_limit(static_cast<std::uint64_t>(options_.max_request_bytes));
-    parser_->header_limit(64 * 1024);
-    stream_.expires_after(std::chrono::milliseconds(options_.request_timeout_ms));
-    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Connection::OnRead, shared_from_this()));
-  }
+  friend class serving::http::BeastConnection<Connection>;
 
   void OnRead(beast::error_code ec, std::size_t) {
     if (serving::http::IsQuietClose(ec)) return Close();
     if (ec == http::error::body_limit) {
-      return SendError(413, fmt::format("the body exceeds {} bytes", options_.max_request_bytes));
+      return SendError(413, fmt::format("the body exceeds {} bytes", max_request_bytes()));
     }
     if (ec) return SendError(400, fmt::format("malformed HTTP request: {}", ec.message()));
-    http::request<http::string_body>& req = parser_->get();
+    http::request<http::string_body>& req = request();
     const beast::string_view method = req.method_string();
     const beast::string_view target = req.target();
     response_.status = 200;
@@ -88,22 +79,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     out_.keep_alive(keep_alive);
     out_.body().swap(response_.body);  // keeps both buffers' capacity alive across requests
     out_.prepare_payload();
-    stream_.expires_after(std::chrono::milliseconds(options_.request_timeout_ms));
-    http::async_write(stream_, out_, beast::bind_front_handler(&Connection::OnWrite, shared_from_this(), keep_alive));
+    Write(out_, keep_alive);
   }
 
-  void OnWrite(bool keep_alive, beast::error_code ec, std::size_t) {
-    if (ec || !keep_alive) return Close();
-    Read();
-  }
-
-  void Close() { serving::http::CloseSocket(stream_.socket()); }
-
-  beast::tcp_stream stream_;
-  const HttpServerOptions& options_;
   const HttpHandler* handler_;
-  beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
   HttpResponse response_;
   http::response<http::string_body> out_;
 };

@@ -6,9 +6,15 @@
 // Thread-safety: free functions; each touches only the objects passed in.
 #pragma once
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/error.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "core/status.h"
@@ -25,5 +31,55 @@ bool IsQuietClose(const boost::beast::error_code& ec);
 
 // Shuts down the sending side, then closes the socket; errors are ignored (the peer may already be gone).
 void CloseSocket(boost::asio::ip::tcp::socket& socket);
+
+// The connection loop both servers run: read one request (body and header limits, a timeout covering the read and
+// an idle keep-alive), let Derived::OnRead(ec, bytes) answer it through Write(), then read the next one or close.
+// CRTP so the handlers bind without virtual calls; Derived is owned by the shared_ptrs the handlers hold.
+template <typename Derived>
+class BeastConnection : public std::enable_shared_from_this<Derived> {
+ public:
+  BeastConnection(boost::asio::ip::tcp::socket socket, int64_t max_request_bytes, int64_t timeout_ms)
+      : stream_(std::move(socket)), max_request_bytes_(max_request_bytes), timeout_(timeout_ms) {}
+
+  void Start() {
+    boost::asio::dispatch(stream_.get_executor(),
+                          boost::beast::bind_front_handler(&BeastConnection::Read, this->shared_from_this()));
+  }
+
+ protected:
+  void Read() {
+    parser_.emplace();
+    parser_->body_limit(static_cast<std::uint64_t>(max_request_bytes_));
+    parser_->header_limit(64 * 1024);
+    stream_.expires_after(timeout_);
+    boost::beast::http::async_read(stream_, buffer_, *parser_,
+                                   boost::beast::bind_front_handler(&Derived::OnRead, this->shared_from_this()));
+  }
+
+  // Sends `response` (which must live in Derived until the write completes), then reads the next request or closes.
+  void Write(boost::beast::http::response<boost::beast::http::string_body>& response, bool keep_alive) {
+    stream_.expires_after(timeout_);
+    boost::beast::http::async_write(
+        stream_, response,
+        boost::beast::bind_front_handler(&BeastConnection::OnWrite, this->shared_from_this(), keep_alive));
+  }
+
+  void Close() { CloseSocket(stream_.socket()); }
+
+  boost::beast::http::request<boost::beast::http::string_body>& request() { return parser_->get(); }
+  int64_t max_request_bytes() const { return max_request_bytes_; }
+
+ private:
+  void OnWrite(bool keep_alive, boost::beast::error_code ec, std::size_t) {
+    if (ec || !keep_alive) return Close();
+    Read();
+  }
+
+  boost::beast::tcp_stream stream_;
+  const int64_t max_request_bytes_;
+  const std::chrono::milliseconds timeout_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+};
 
 }  // namespace reco::serving::http

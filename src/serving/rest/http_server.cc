@@ -60,40 +60,31 @@ Status Gunzip(const std::string& in, int64_t limit, std::string* out) {
   return Status::Ok();
 }
 
-class Connection : public std::enable_shared_from_this<Connection> {
+class Connection final : public serving::http::BeastConnection<Connection> {
  public:
   Connection(tcp::socket socket, const HttpServerOptions& options, const RestHandler* handler)
-      : stream_(std::move(socket)), options_(options), handler_(handler) {}
-
-  void Start() {
-    asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&Connection::Read, shared_from_this()));
-  }
+      : BeastConnection(std::move(socket), options.max_request_bytes, options.request_timeout_ms),
+        handler_(handler) {}
 
  private:
-  void Read() {
-    parser_.emplace();
-    parser_->body_limit(static_cast<std::uint64_t>(options_.max_request_bytes));
-    parser_->header_limit(64 * 1024);
-    stream_.expires_after(std::chrono::milliseconds(options_.request_timeout_ms));
-    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Connection::OnRead, shared_from_this()));
-  }
+  friend class serving::http::BeastConnection<Connection>;
 
   void OnRead(beast::error_code ec, std::size_t) {
     if (serving::http::IsQuietClose(ec)) return Close();
     if (ec == http::error::body_limit) {
       return SendError(PayloadTooLargeError(fmt::format("the body exceeds --max_request_bytes={}",
-                                                        options_.max_request_bytes)), /*keep_alive=*/false);
+                                                        max_request_bytes())), /*keep_alive=*/false);
     }
     if (ec) return SendError(InvalidArgumentError(fmt::format("malformed HTTP request: {}", ec.message())), false);
 
-    http::request<http::string_body>& req = parser_->get();
+    http::request<http::string_body>& req = request();
     const bool keep_alive = req.keep_alive();
     std::string* body = &req.body();
     auto encoding = req.find(http::field::content_encoding);
     if (encoding != req.end()) {
       const beast::string_view value = encoding->value();
       if (beast::iequals(value, "gzip") || beast::iequals(value, "x-gzip")) {
-        Status status = Gunzip(req.body(), options_.max_request_bytes, &inflated_);
+        Status status = Gunzip(req.body(), max_request_bytes(), &inflated_);
         if (!status.ok()) return SendError(status, keep_alive);
         body = &inflated_;
       } else if (!beast::iequals(value, "identity")) {
@@ -124,23 +115,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     response_.keep_alive(keep_alive);
     response_.body().assign(body.data(), body.size());
     response_.prepare_payload();
-    stream_.expires_after(std::chrono::milliseconds(options_.request_timeout_ms));
-    http::async_write(stream_, response_,
-                      beast::bind_front_handler(&Connection::OnWrite, shared_from_this(), keep_alive));
+    Write(response_, keep_alive);
   }
 
-  void OnWrite(bool keep_alive, beast::error_code ec, std::size_t) {
-    if (ec || !keep_alive) return Close();
-    Read();
-  }
-
-  void Close() { serving::http::CloseSocket(stream_.socket()); }
-
-  beast::tcp_stream stream_;
-  const HttpServerOptions& options_;
   const RestHandler* handler_;
-  beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
   std::string inflated_;
   std::string error_body_;
