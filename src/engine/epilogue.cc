@@ -41,8 +41,8 @@ int EpilogueOpArity(EpilogueInstr::Op op) {
 
 namespace {
 
-int* Operand(EpilogueInstr& in, int k) {
-  int* ops[5] = {&in.a, &in.b, &in.c, &in.d, &in.e};
+int OperandAt(const EpilogueInstr& in, int k) {
+  const int ops[5] = {in.a, in.b, in.c, in.d, in.e};
   return ops[k];
 }
 
@@ -51,8 +51,8 @@ int Reads(const EpilogueProgram& p, int reg, std::span<const size_t> skip) {
   int n = p.result == reg ? 1 : 0;
   for (size_t i = 0; i < p.instrs.size(); ++i) {
     if (std::find(skip.begin(), skip.end(), i) != skip.end()) continue;
-    EpilogueInstr in = p.instrs[i];
-    for (int k = 0; k < EpilogueOpArity(in.op); ++k) n += *Operand(in, k) == reg;
+    const EpilogueInstr& in = p.instrs[i];
+    for (int k = 0; k < EpilogueOpArity(in.op); ++k) n += OperandAt(in, k) == reg;
   }
   return n;
 }
@@ -143,17 +143,6 @@ bool EpilogueOpIsUnary(EpilogueInstr::Op op) {
            op == Op::kMulAdd || op == Op::kDice);
 }
 
-int64_t EpilogueRowMap::RowOffset(int64_t row) const {
-  if (rows_broadcast) return 0;
-  int64_t offset = 0;
-  for (int d = leading_rank - 1; d >= 0; --d) {
-    const int64_t idx = row % dims[d];
-    row /= dims[d];
-    offset += idx * strides[d];
-  }
-  return offset;
-}
-
 namespace {
 
 // Row map of an operand of shape `s` read against output shape `out` (s broadcasts to out, checked by caller).
@@ -216,9 +205,8 @@ StatusOr<EpiloguePlan> EpilogueShapes(const EpilogueProgram& program, const Shap
 
 namespace {
 
-// Walks an operand's row offsets for consecutive output rows without a division per row (an odometer over the
-// output's leading dims; RowOffset divides once per dim, which cost ~150 cycles per 80-float row with three
-// broadcast operands).
+// Walks an operand's row offsets for consecutive output rows: divisions only in Reset, then an odometer over the
+// output's leading dims (dividing per row and dim cost ~150 cycles per 80-float row with three broadcast operands).
 class RowCursor {
  public:
   void Reset(const EpilogueRowMap& m, int64_t row) {

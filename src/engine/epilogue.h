@@ -72,7 +72,7 @@ int EpilogueOpArity(EpilogueInstr::Op op);
 void OptimizeEpilogue(EpilogueProgram* program);
 
 // How one operand of the epilogue maps onto the output's rows: element (row r, channel c) lives at
-// data[RowOffset(r) + c * channel_stride].
+// data[sum_d idx_d(r) * strides[d] + c * channel_stride], idx(r) being r's multi-index over `dims`.
 struct EpilogueRowMap {
   static constexpr int kMaxDims = 8;
   int leading_rank = 0;              // output rank - 1
@@ -80,8 +80,6 @@ struct EpilogueRowMap {
   int64_t strides[kMaxDims] = {};    // the operand's element stride per leading dim (0 = broadcast)
   int64_t channel_stride = 0;        // 1, or 0 when the operand is broadcast along the last dim
   bool rows_broadcast = true;        // every stride is 0: the same row for every output row
-
-  int64_t RowOffset(int64_t row) const;
 };
 
 // Plan-time shapes and row maps of one fused node.

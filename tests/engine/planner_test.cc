@@ -99,7 +99,7 @@ TEST(PlanTest, GraphOutputsAreNeverReused) {
   EXPECT_FLOAT_EQ((*out)[1].tensor.data<float>()[3], std::exp(-3.f));
 }
 
-// MatMul(x, W) + b -> Relu becomes one step (the registry marks MatMul kFusableBias | kFusableActivation).
+// MatMul(x, W) + b -> Relu becomes one step (the registry marks MatMul kFusableBias | kFusableEpilogue).
 TEST(PlanTest, FusesMatMulBiasAndActivation) {
   testing::TinyModel m;
   m.Input("x", DType::kFloat32, {-1, 2})

@@ -2,10 +2,7 @@
 // an AVX2 path (fast_math.cc).
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
-#include <cstring>
-#include <limits>
 
 #include "core/fast_math.h"
 

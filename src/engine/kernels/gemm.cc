@@ -1,8 +1,8 @@
 // Gemm and MatMul (float32). Both go through Sgemm (gemm_backend.h), which picks the direct loop or OpenBLAS per
 // shape. Constant weights are re-laid out once at load time into [K, N] (no transpose), the layout both backends
-// stream fastest for the small batch sizes serving sees; the planner may fuse a following activation (both ops)
-// and a MatMul + Add bias (MatMul), applied in the same pass over C, or a whole elementwise chain (epilogue.h),
-// applied block of rows by block of rows right after the GEMM wrote them, while they are in cache.
+// stream fastest for the small batch sizes serving sees; constant B is also packed for SgemmPacked. The planner
+// may fuse a MatMul + Add bias (MatMul) and the elementwise chain that follows either op (epilogue.h, activations
+// included), applied block of rows by block of rows right after the GEMM wrote them, while they are in cache.
 #include <algorithm>
 #include <cstdlib>
 #include <string_view>
@@ -119,7 +119,7 @@ class GemmKernel final : public OpKernel {
   explicit GemmKernel(const KernelInfo& info)
       : OpKernel(info), alpha_(info.GetFloat("alpha", 1.f)), beta_(info.GetFloat("beta", 1.f)),
         trans_a_(info.GetInt("transA", 0) != 0), trans_b_(info.GetInt("transB", 0) != 0),
-        act_(info.fused_activation()), has_c_(info.input_exists(2)), epilogue_(info) {
+        has_c_(info.input_exists(2)), epilogue_(info) {
     if (info.HasAttr("broadcast") && info.GetInt("broadcast", 0) == 0 && info.opset() < 7) {
       SetInitError(Unimplemented("broadcast=0 (opset < 7)"));
     }
@@ -138,9 +138,12 @@ class GemmKernel final : public OpKernel {
         if (!c || c->num_elements() == n || c->num_elements() == 1) {
           panels_ = PackedMatrix::Pack(b->data_as<float>(), k, n, trans_b_, alpha_);
           use_panels_ = true;
-          if (c && c->num_elements() == n) bias_ = c->data_as<float>();
-          if (c && c->num_elements() == 1) bias_row_.assign(static_cast<size_t>(n), *c->data_as<float>());
-          if (!bias_row_.empty()) bias_ = bias_row_.data();
+          if (c && c->num_elements() == n) {
+            bias_ = c->data_as<float>();
+          } else if (c) {  // a single value broadcast over the row
+            bias_row_.assign(static_cast<size_t>(n), *c->data_as<float>());
+            bias_ = bias_row_.data();
+          }
           // The panels replace the [K, N] copy (Compute falls back to B itself if ever needed).
           std::vector<float>().swap(packed_b_);
           packed_ = false;
@@ -218,7 +221,6 @@ class GemmKernel final : public OpKernel {
         Sgemm(trans_a_, trans_b_, rows, n, k, alpha_, a_block, lda, b.data_as<float>(), b.shape[1], beta, out_block,
               n);
       }
-      ApplyActivation(act_, out_block, rows * n);
       if (blocked) epilogue_.Apply(ctx, out, r0, rows);
     }
     if (epilogue_.active() && !blocked) epilogue_.ApplyAll(ctx, out);
@@ -228,7 +230,6 @@ class GemmKernel final : public OpKernel {
  private:
   float alpha_, beta_;
   bool trans_a_, trans_b_;
-  Activation act_;
   bool has_c_;
   EpilogueHook epilogue_;
   bool packed_ = false;
@@ -243,8 +244,7 @@ class GemmKernel final : public OpKernel {
 class MatMulKernel final : public OpKernel {
  public:
   explicit MatMulKernel(const KernelInfo& info)
-      : OpKernel(info), act_(info.fused_activation()), fused_bias_(info.fused_bias()), bias_input_(info.num_inputs()),
-        epilogue_(info) {
+      : OpKernel(info), fused_bias_(info.fused_bias()), bias_input_(info.num_inputs()), epilogue_(info) {
     const TensorView* b = info.constant_input(1);
     if (b && b->dtype == DType::kFloat32 && b->shape.rank() == 2 && UsePackedGemm()) {
       panels_ = PackedMatrix::Pack(b->data_as<float>(), b->shape[0], b->shape[1], false);
@@ -301,7 +301,6 @@ class MatMulKernel final : public OpKernel {
       EpilogueHook::Binding bind{&epilogue_, &ctx, out};
       const bool in_place = epilogue_.InPlace(ctx);
       SgemmPacked(rows, av, k, panels_, bias, out, n, in_place ? EpilogueHook::Callback(&bind) : RowBlockEpilogue{});
-      ApplyActivation(act_, out, total);
       if (!in_place) epilogue_.ApplyAll(ctx, out);
       return Status::Ok();
     }
@@ -317,7 +316,6 @@ class MatMulKernel final : public OpKernel {
           beta = 1.f;
         }
         Sgemm(false, false, nr, n, k, 1.f, av + r0 * k, k, bv, n, beta, out + r0 * n, n);
-        ApplyActivation(act_, out + r0 * n, nr * n);
         if (blocked) epilogue_.Apply(ctx, out, r0, nr);
       }
       if (epilogue_.active() && !blocked) epilogue_.ApplyAll(ctx, out);
@@ -357,7 +355,6 @@ class MatMulKernel final : public OpKernel {
         }
       }
     }
-    ApplyActivation(act_, out, total);
     if (epilogue_.active()) epilogue_.ApplyAll(ctx, out);
     return Status::Ok();
   }
@@ -380,7 +377,6 @@ class MatMulKernel final : public OpKernel {
     return true;
   }
 
-  Activation act_;
   bool fused_bias_;
   int bias_input_;  // index of the fused bias input (right after the node's own inputs)
   EpilogueHook epilogue_;
@@ -391,9 +387,8 @@ class MatMulKernel final : public OpKernel {
 }  // namespace
 
 void RegisterGemmKernels(KernelRegistry* r) {
-  r->Add<GemmKernel>("Gemm", 7, 17, KernelDef::kFusableActivation | KernelDef::kFusableEpilogue);
-  r->Add<MatMulKernel>("MatMul", 1, 17,
-                       KernelDef::kFusableActivation | KernelDef::kFusableBias | KernelDef::kFusableEpilogue);
+  r->Add<GemmKernel>("Gemm", 7, 17, KernelDef::kFusableEpilogue);
+  r->Add<MatMulKernel>("MatMul", 1, 17, KernelDef::kFusableBias | KernelDef::kFusableEpilogue);
 }
 
 }  // namespace reco::engine
