@@ -14,46 +14,10 @@
 #include <vector>
 
 #include "engine/kernels/gemm_backend.h"
+#include "engine/malloc_counter.h"  // defines the process's malloc hook
 
-namespace {
-std::atomic<long> g_mallocs{0};
-}
-// AddressSanitizer owns malloc in sanitizer builds: a second interposer crashes at startup, so there the hook is
-// compiled out and the allocation test skips itself.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kAllocHook = false;
-#else
-constexpr bool kAllocHook = true;
-extern "C" void* __libc_malloc(size_t);
-extern "C" void* __libc_memalign(size_t, size_t);
-extern "C" void* __libc_calloc(size_t, size_t);
-extern "C" void* __libc_realloc(void*, size_t);
-extern "C" void* malloc(size_t s) {
-  g_mallocs.fetch_add(1, std::memory_order_relaxed);
-  return __libc_malloc(s);
-}
-extern "C" void* calloc(size_t a, size_t b) {
-  g_mallocs.fetch_add(1, std::memory_order_relaxed);
-  return __libc_calloc(a, b);
-}
-extern "C" void* realloc(void* p, size_t s) {
-  g_mallocs.fetch_add(1, std::memory_order_relaxed);
-  return __libc_realloc(p, s);
-}
-extern "C" int posix_memalign(void** p, size_t a, size_t s) {
-  g_mallocs.fetch_add(1, std::memory_order_relaxed);
-  *p = __libc_memalign(a, s);
-  return *p ? 0 : 12;
-}
-extern "C" void* aligned_alloc(size_t a, size_t s) {
-  g_mallocs.fetch_add(1, std::memory_order_relaxed);
-  return __libc_memalign(a, s);
-}
-extern "C" void* memalign(size_t a, size_t s) {
-  g_mallocs.fetch_add(1, std::memory_order_relaxed);
-  return __libc_memalign(a, s);
-}
-#endif
+using reco::testing::kAllocHook;
+using reco::testing::MallocCalls;
 
 namespace reco::engine {
 namespace {
@@ -318,10 +282,10 @@ TEST(SgemmPacked, RowBlockIsWholeTilesAndBounded) {
 
 TEST(SgemmPacked, DoesNotAllocate) {
   if (!kAllocHook) GTEST_SKIP() << "allocation hook is off under AddressSanitizer";
-  const long h0 = g_mallocs.load();
+  const long h0 = MallocCalls();
   void* (*volatile alloc)(size_t) = malloc;  // the hook works: one counted call
   free(alloc(64));
-  ASSERT_EQ(g_mallocs.load() - h0, 1);
+  ASSERT_EQ(MallocCalls() - h0, 1);
   const std::vector<std::vector<int64_t>> shapes = {{1, 128, 784},  {3, 10, 64},    {100, 128, 784}, {2000, 80, 64},
                                                     {2000, 40, 80}, {257, 17, 300}, {1000, 1, 64}};
   for (bool portable : {false, true}) {
@@ -333,10 +297,10 @@ TEST(SgemmPacked, DoesNotAllocate) {
       std::vector<float> c(static_cast<size_t>(m * n));
       int calls = 0;
       auto count = [](void* ctx, float*, int64_t, int64_t, int64_t) { ++*static_cast<int*>(ctx); };
-      const long before = g_mallocs.load();
+      const long before = MallocCalls();
       SgemmPacked(m, a.data(), k, packed, bias.data(), c.data(), n, {count, &calls});
       SgemmPacked(m, a.data(), k, packed, nullptr, c.data(), n);
-      EXPECT_EQ(g_mallocs.load() - before, 0) << "m=" << m << " n=" << n << " k=" << k << " portable=" << portable;
+      EXPECT_EQ(MallocCalls() - before, 0) << "m=" << m << " n=" << n << " k=" << k << " portable=" << portable;
       EXPECT_GT(calls, 0);
     }
   }

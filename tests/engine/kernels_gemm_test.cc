@@ -10,34 +10,11 @@
 #include <vector>
 
 #include "engine/kernels/gemm_backend.h"
+#include "engine/malloc_counter.h"  // defines the process's malloc hook
 #include "engine/session.h"
 
-// Counts every malloc-family call in the process (forwarding to glibc), so a test can prove a GEMM path does not
-// touch the heap once warm.
-namespace {
-std::atomic<long> g_mallocs{0};
-}
-// AddressSanitizer owns malloc in sanitizer builds: a second interposer crashes at startup, so there the hook is
-// compiled out and the allocation-counting tests skip themselves.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kAllocHook = false;
-#else
-constexpr bool kAllocHook = true;
-extern "C" void* __libc_malloc(size_t);
-extern "C" void* __libc_memalign(size_t, size_t);
-extern "C" void* __libc_calloc(size_t, size_t);
-extern "C" void* __libc_realloc(void*, size_t);
-extern "C" void* malloc(size_t s) { g_mallocs.fetch_add(1, std::memory_order_relaxed); return __libc_malloc(s); }
-extern "C" void* calloc(size_t a, size_t b) { g_mallocs.fetch_add(1, std::memory_order_relaxed); return __libc_calloc(a, b); }
-extern "C" void* realloc(void* p, size_t s) { g_mallocs.fetch_add(1, std::memory_order_relaxed); return __libc_realloc(p, s); }
-extern "C" int posix_memalign(void** p, size_t a, size_t s) {
-  g_mallocs.fetch_add(1, std::memory_order_relaxed);
-  *p = __libc_memalign(a, s);
-  return *p ? 0 : 12;
-}
-extern "C" void* aligned_alloc(size_t a, size_t s) { g_mallocs.fetch_add(1, std::memory_order_relaxed); return __libc_memalign(a, s); }
-extern "C" void* memalign(size_t a, size_t s) { g_mallocs.fetch_add(1, std::memory_order_relaxed); return __libc_memalign(a, s); }
-#endif
+using reco::testing::kAllocHook;
+using reco::testing::MallocCalls;
 
 namespace reco::engine {
 namespace {
@@ -99,11 +76,11 @@ INSTANTIATE_TEST_SUITE_P(Paths, SgemmPathTest, ::testing::Values(GemmPath::kDire
 
 TEST(SgemmAllocation, HookCountsAllocations) {
   if (!kAllocHook) GTEST_SKIP() << "allocation hook is off under AddressSanitizer";
-  const long before = g_mallocs.load();
+  const long before = MallocCalls();
   void* (*volatile alloc)(size_t) = malloc;  // through a volatile pointer so the call cannot be elided
   void* p = alloc(64);
   free(p);
-  EXPECT_EQ(g_mallocs.load() - before, 1);
+  EXPECT_EQ(MallocCalls() - before, 1);
 }
 
 // The paths ChooseGemmPath uses must not allocate once warm, at every benchmark model shape.
@@ -116,13 +93,13 @@ TEST(SgemmAllocation, ChosenPathsDoNotAllocate) {
     const int64_t m = s[0], n = s[1], k = s[2];
     std::vector<float> a = Random(m * k, 1), b = Random(k * n, 2), c(static_cast<size_t>(m * n));
     Sgemm(false, false, m, n, k, 1.f, a.data(), k, b.data(), n, 0.f, c.data(), n);  // warm
-    const long before = g_mallocs.load();
+    const long before = MallocCalls();
     for (int i = 0; i < 3; ++i) Sgemm(false, false, m, n, k, 1.f, a.data(), k, b.data(), n, 0.f, c.data(), n);
-    EXPECT_EQ(g_mallocs.load() - before, 0) << "path " << GemmPathName(ChooseGemmPath(m, n, k)) << " m=" << m;
+    EXPECT_EQ(MallocCalls() - before, 0) << "path " << GemmPathName(ChooseGemmPath(m, n, k)) << " m=" << m;
     // For the record: dnnl_sgemm's per-call allocations (why it is not the default).
-    const long d0 = g_mallocs.load();
+    const long d0 = MallocCalls();
     SgemmWith(GemmPath::kDnnl, false, false, m, n, k, 1.f, a.data(), k, b.data(), n, 0.f, c.data(), n);
-    RecordProperty("dnnl_mallocs_m" + std::to_string(m), static_cast<int>(g_mallocs.load() - d0));
+    RecordProperty("dnnl_mallocs_m" + std::to_string(m), static_cast<int>(MallocCalls() - d0));
   }
 }
 
@@ -339,9 +316,9 @@ TEST(KernelFamilies, WarmRunDoesNotAllocate) {
     std::vector<float> x = Random(batch * 64, 7);
     NamedView in{"X", TensorView(DType::kFloat32, Shape{batch, 1, 8, 8}, x.data())};
     ASSERT_TRUE((*session)->Run({&in, 1}, &ctx).ok());  // cold: plans
-    const long before = g_mallocs.load();
+    const long before = MallocCalls();
     for (int i = 0; i < 20; ++i) ASSERT_TRUE((*session)->Run({&in, 1}, &ctx).ok());
-    EXPECT_EQ(g_mallocs.load() - before, 0) << "batch " << batch;
+    EXPECT_EQ(MallocCalls() - before, 0) << "batch " << batch;
     const float* prob = ctx.output("prob")->data_as<float>();
     float sum = 0;
     for (int j = 0; j < 10; ++j) sum += prob[j];

@@ -1,63 +1,16 @@
 // Proves that Session::Run with a warm RunContext does not touch the heap: this binary interposes the C
-// allocator (malloc/calloc/realloc/aligned_alloc/posix_memalign/memalign, which operator new also goes
-// through) and counts calls while a flag is set.
+// allocator (engine/malloc_counter.h) and compares the call count before and after the runs.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <cstdlib>
 
+#include "engine/malloc_counter.h"  // defines the process's malloc hook
 #include "engine/session.h"
 #include "engine/tiny_model.h"
 
-extern "C" {
-void* __libc_malloc(size_t);
-void* __libc_calloc(size_t, size_t);
-void* __libc_realloc(void*, size_t);
-void* __libc_memalign(size_t, size_t);
-}
-
-namespace {
-std::atomic<bool> g_counting{false};
-std::atomic<long> g_allocs{0};
-inline void Count() {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocs.fetch_add(1, std::memory_order_relaxed);
-}
-}  // namespace
-
-// AddressSanitizer owns malloc in sanitizer builds (-DRECO_SANITIZE=ON): a second interposer crashes at startup,
-// so there the hook is compiled out and the counting tests skip themselves.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kAllocHook = false;
-#else
-constexpr bool kAllocHook = true;
-extern "C" {
-void* malloc(size_t n) {
-  Count();
-  return __libc_malloc(n);
-}
-void* calloc(size_t a, size_t b) {
-  Count();
-  return __libc_calloc(a, b);
-}
-void* realloc(void* p, size_t n) {
-  Count();
-  return __libc_realloc(p, n);
-}
-void* aligned_alloc(size_t align, size_t n) {
-  Count();
-  return __libc_memalign(align, n);
-}
-void* memalign(size_t align, size_t n) {
-  Count();
-  return __libc_memalign(align, n);
-}
-int posix_memalign(void** out, size_t align, size_t n) {
-  Count();
-  *out = __libc_memalign(align, n);
-  return *out ? 0 : 12;
-}
-}
-#endif
+using reco::testing::kAllocHook;
+using reco::testing::MallocCalls;
 
 namespace reco::engine {
 namespace {
@@ -67,12 +20,11 @@ using testing::TinyModel;
 
 TEST(ZeroAllocTest, HookCountsAllocations) {
   if (!kAllocHook) GTEST_SKIP() << "allocation hook is off under AddressSanitizer";
-  g_allocs = 0;
-  g_counting = true;
+  const long before = MallocCalls();
   auto* p = new std::vector<int>(100);
-  g_counting = false;
+  const long allocs = MallocCalls() - before;
   delete p;
-  EXPECT_GE(g_allocs.load(), 1);  // the hook works, so a zero below means something
+  EXPECT_GE(allocs, 1);  // the hook works, so a zero below means something
 }
 
 TEST(ZeroAllocTest, WarmRunDoesNotAllocate) {
@@ -116,13 +68,12 @@ TEST(ZeroAllocTest, WarmRunDoesNotAllocate) {
     for (int64_t i = 0; i < dense.num_elements(); ++i) dense.data<float>()[i] = 0.1f * static_cast<float>(i % 13) - 0.6f;
     const NamedView inputs[] = {{"ids", ids.view()}, {"dense", dense.view()}};
     ASSERT_TRUE((*s)->Run(inputs, &ctx).ok());  // cold: plans and sizes the arena
-    g_allocs = 0;
-    g_counting = true;
+    const long before = MallocCalls();
     Status st;
     for (int i = 0; i < 100; ++i) st = (*s)->Run(inputs, &ctx);
-    g_counting = false;
+    const long allocs = MallocCalls() - before;
     ASSERT_TRUE(st.ok()) << st.ToString();
-    EXPECT_EQ(g_allocs.load(), 0) << "heap allocations in 100 warm runs at batch " << batch;
+    EXPECT_EQ(allocs, 0) << "heap allocations in 100 warm runs at batch " << batch;
     EXPECT_EQ(ctx.output("t")->shape, (Shape{16, batch}));
     EXPECT_EQ(ctx.output("sl")->shape, (Shape{batch, 4}));
   }
@@ -130,12 +81,11 @@ TEST(ZeroAllocTest, WarmRunDoesNotAllocate) {
   Tensor ids(DType::kInt64, Shape{3, 4});
   Tensor dense(DType::kFloat32, Shape{3, 8});
   const NamedView inputs[] = {{"ids", ids.view()}, {"dense", dense.view()}};
-  g_allocs = 0;
-  g_counting = true;
+  const long before = MallocCalls();
   Status st = (*s)->Run(inputs, &ctx);
-  g_counting = false;
+  const long allocs = MallocCalls() - before;
   ASSERT_TRUE(st.ok());
-  EXPECT_EQ(g_allocs.load(), 0);
+  EXPECT_EQ(allocs, 0);
 }
 
 }  // namespace
