@@ -6,7 +6,9 @@
 #include <set>
 
 #include "engine/eval.h"
+#include "engine/fuse_conv_pool.h"
 #include "engine/fuse_epilogue.h"
+#include "engine/kernels/conv_pool.h"
 #include "engine/tensor_proto.h"
 
 namespace reco::engine {
@@ -53,6 +55,7 @@ std::string StepLabel(const Node& node) {
   if (node.fused_bias) s += "+Bias";
   if (node.fused_activation.kind != Activation::Kind::kNone) s += "+" + std::string(ActivationName(node.fused_activation.kind));
   if (node.epilogue) s += "+[" + node.epilogue->label + "]";
+  for (const auto& a : node.proto->attribute()) if (a.name() == kFusedMaxPoolAttr) s += "+MaxPool";
   return s;
 }
 
@@ -75,6 +78,7 @@ class ModelBuilder {
     RETURN_IF_ERROR(TopoSort());
     RETURN_IF_ERROR(CreateKernelsAndFold());
     if (options_.fusion) RETURN_IF_ERROR(Fuse());
+    if (options_.fusion) RETURN_IF_ERROR(FuseConvMaxPool(m_, [this](Node* n) { return RemakeKernel(n); }));
     FindValueKeyedInputs();
     return Status::Ok();
   }
@@ -251,6 +255,14 @@ class ModelBuilder {
     if (!k.ok()) return k.status();
     node->kernel = std::move(k).value();
     return Status::Ok();
+  }
+
+  // Rebuilds a node's kernel after a pass changed its proto (the KernelDef is looked up again: defs_ is indexed
+  // by node position, which Fuse() compacts).
+  Status RemakeKernel(Node* node) {
+    const KernelDef* def = registry_.Find(CanonicalDomain(node->proto->domain()), node->proto->op_type(), node->opset);
+    if (def == nullptr) return InternalError("no kernel for fused node '" + node->name + "'");
+    return MakeKernel(node, *def);
   }
 
   Status CreateKernelsAndFold() {

@@ -1,12 +1,18 @@
-// Conv (float32, 1-3 spatial dims, group, strides, pads, dilations, auto_pad). Three paths, chosen per plan:
+// Conv (float32, 1-3 spatial dims, group, strides, pads, dilations, auto_pad). Four paths, chosen per plan:
+//  - Winograd F(2x2, 3x3) (conv_winograd.h): 2-D 3x3, stride 1, undilated, group 1, constant W, C >= 8 and
+//    M >= 16 (the CNN's conv2): 2.25x fewer multiplications, the transforms are adds;
 //  - direct (conv_direct.h): 1-D/2-D, stride 1, not 1x1 -- a register-blocked micro-kernel over the padded input,
 //    no column matrix; bias and a fused Relu are applied as the tile is copied out. CNN batch 100/1000 were ~1.8x
 //    ORT's time with im2col + OpenBLAS (conv2 32->64 3x3 on 13x13: a 64x121x288 GEMM per image, ~25 GFLOP/s);
 //  - 1x1, stride 1, unpadded: one Sgemm per image on X directly;
-//  - otherwise im2col + Sgemm per image and group (RECO_ENGINE_CONV=im2col forces it, for tests and benchmarks): Y_g[M/g, OD*OH*OW] = W_g[M/g, C/g*kD*kH*kW] * col[C/g*kD*kH*kW, OD*OH*OW]. The column buffer is planned
+//  - otherwise im2col + Sgemm per image and group: Y_g[M/g, OD*OH*OW] = W_g[M/g, C/g*kD*kH*kW] * col[C/g*kD*kH*kW, OD*OH*OW]. The column buffer is planned
 // scratch (no allocation per call); a 1x1, stride-1, unpadded conv skips it and multiplies X directly. Weights are
 // already [M, C/g*k] row-major, the layout the GEMM wants, so they are used in place. Bias is pre-filled into Y
 // and the GEMM accumulates onto it; a fused activation is applied in place after.
+// RECO_ENGINE_CONV=im2col|direct|winograd overrides the choice (tests, A/B benchmarks): im2col everywhere; no
+// Winograd; Winograd wherever it applies, whatever the channel counts.
+// A fused 2x2 max pool (conv_pool.h, set by fuse_conv_pool.h) is applied by every path: Winograd per output tile,
+// direct from its tile rows, the GEMM paths from one image's output in scratch.
 // Why not oneDNN's convolution primitive: oneDNN 2.6 allocates on every execute() even with a user scratchpad
 // (measured 2026-11-29 with a malloc hook: 207 allocations per execute for plain NCHW, which picks gemm:jit; 7 for
 // the blocked nChw8c jit:avx2 kernel, which would also need a reorder on each side of every conv), and on this
@@ -19,6 +25,8 @@
 #include <vector>
 
 #include "engine/kernels/conv_direct.h"
+#include "engine/kernels/conv_pool.h"
+#include "engine/kernels/conv_winograd.h"
 #include "engine/kernels/gemm_backend.h"
 #include "engine/kernels/registry.h"
 #include "engine/kernels/spatial.h"
@@ -26,12 +34,32 @@
 namespace reco::engine {
 namespace {
 
-bool ForceIm2Col() {
-  static const bool forced = [] {
+enum class ConvPath { kAuto, kIm2Col, kDirect, kWinograd };
+ConvPath ConvPathOverride() {
+  static const ConvPath path = [] {
     const char* env = std::getenv("RECO_ENGINE_CONV");
-    return env != nullptr && std::string_view(env) == "im2col";
+    const std::string_view v = env ? env : "";
+    if (v == "im2col") return ConvPath::kIm2Col;
+    if (v == "direct") return ConvPath::kDirect;
+    if (v == "winograd") return ConvPath::kWinograd;
+    return ConvPath::kAuto;
   }();
-  return forced;
+  return path;
+}
+bool ForceIm2Col() { return ConvPathOverride() == ConvPath::kIm2Col; }
+
+// Winograd pays once the transforms are amortised over enough channels (conv1 of the CNN, C = 1, stays direct).
+bool WinogradWorthIt(int64_t c, int64_t m) {
+  switch (ConvPathOverride()) {
+    case ConvPath::kIm2Col:
+    case ConvPath::kDirect:
+      return false;
+    case ConvPath::kWinograd:
+      return true;
+    case ConvPath::kAuto:
+      break;
+  }
+  return c >= 8 && m >= 16;
 }
 
 // col[(c*kD + kd)*kH*kW + kh*kW + kw][od*OH*OW + oh*OW + ow] = x[c][id][ih][iw] (0 in the padding).
@@ -77,13 +105,23 @@ class ConvKernel final : public OpKernel {
  public:
   explicit ConvKernel(const KernelInfo& info)
       : OpKernel(info), attrs_(WindowAttrs::Read(info)), group_(info.GetInt("group", 1)),
-        act_(info.fused_activation()) {
+        act_(info.fused_activation()), pool_(info.GetInt(kFusedMaxPoolAttr, 0) != 0) {
     if (!WindowAttrs::ValidAutoPad(info)) SetInitError(Error("unknown auto_pad " + info.GetString("auto_pad", "")));
     if (group_ <= 0) SetInitError(Error("group must be positive"));
+    if (pool_ && act_.kind != Activation::Kind::kNone && act_.kind != Activation::Kind::kRelu) {
+      SetInitError(Error("a fused max pool needs no activation or Relu"));
+    }
     const TensorView* w = info.constant_input(1);
     if (w && group_ > 0 && w->dtype == DType::kFloat32 && w->shape.rank() >= 3 && w->shape[0] > 0 &&
         w->shape[0] % group_ == 0) {
-      packed_w_ = PackDirectConvWeights(w->data_as<float>(), w->shape[0], group_, w->num_elements() / w->shape[0]);
+      const int64_t m = w->shape[0], kdim = w->num_elements() / m;
+      const bool strided = std::any_of(attrs_.strides.begin(), attrs_.strides.end(), [](int64_t v) { return v != 1; });
+      const bool dilated = std::any_of(attrs_.dilations.begin(), attrs_.dilations.end(), [](int64_t v) { return v != 1; });
+      if (w->shape.rank() == 4 && w->shape[2] == 3 && w->shape[3] == 3 && group_ == 1 && !strided && !dilated &&
+          WinogradWorthIt(w->shape[1], m)) {
+        winograd_w_ = PackWinogradWeights(w->data_as<float>(), m, w->shape[1]);
+      }
+      packed_w_ = PackDirectConvWeights(w->data_as<float>(), m, group_, kdim);
     }
   }
 
@@ -110,17 +148,29 @@ class ConvKernel final : public OpKernel {
     auto plan = std::make_shared<Plan>();
     if (std::string err = ResolveWindow(attrs_, in_dims, kernel, &plan->win); !err.empty()) return Error(err);
     const Window3& win = plan->win;
+    if (pool_ && rank != 4) return Error("a fused max pool needs a 2-D conv");
     plan->direct = win.k_size() == 1 && win.stride[0] * win.stride[1] * win.stride[2] == 1 &&
                    win.pad_begin[0] + win.pad_begin[1] + win.pad_begin[2] + win.pad_end[0] + win.pad_end[1] + win.pad_end[2] == 0;
-    if (!plan->direct && !ForceIm2Col() && DirectConvApplies(win)) {
-      plan->conv = MakeDirectConvPlan(win, c, m, group_, !packed_w_.empty());
+    if (winograd_w_ && winograd_w_->c == c && winograd_w_->m == m && WinogradApplies(win, group_)) {
+      plan->winograd = MakeWinogradPlan(win, c, m, pool_);
+      plan->use_winograd = true;
+    } else if (!plan->direct && !ForceIm2Col() && DirectConvApplies(win)) {
+      plan->conv = MakeDirectConvPlan(win, c, m, group_, !packed_w_.empty(), pool_);
       plan->use_direct_conv = c / group_ * plan->conv.plane < INT32_MAX;
     }
-    if (plan->use_direct_conv) {
+    if (plan->use_winograd) {
+      ctx.request_scratch(plan->winograd.scratch_bytes());
+    } else if (plan->use_direct_conv) {
       ctx.request_scratch(plan->conv.scratch_bytes());
-    } else if (!plan->direct) ctx.request_scratch(static_cast<size_t>(c / group_ * win.k_size() * win.out_size()) * sizeof(float));
+    } else {
+      // GEMM paths: the column matrix (not for 1x1), then with a fused pool one image's unpooled output.
+      plan->col_floats = plan->direct ? 0 : static_cast<size_t>(c / group_ * win.k_size() * win.out_size());
+      plan->col_floats = (plan->col_floats + 15) / 16 * 16;
+      const size_t unpooled = pool_ ? static_cast<size_t>(m * win.out_size()) : 0;
+      ctx.request_scratch((plan->col_floats + unpooled) * sizeof(float));
+    }
     Shape out{n, m};
-    for (int d = 0; d < rank - 2; ++d) out.push_back(win.out[3 - (rank - 2) + d]);
+    for (int d = 0; d < rank - 2; ++d) out.push_back(win.out[3 - (rank - 2) + d] / (pool_ ? 2 : 1));
     ctx.set_output(0, DType::kFloat32, out);
     ctx.set_plan_state(std::move(plan));
     return Status::Ok();
@@ -140,15 +190,23 @@ class ConvKernel final : public OpKernel {
     const float* wv = w.data_as<float>();
     float* yv = y.data_as<float>();
     float* col = static_cast<float*>(ctx.scratch());
+    if (p.use_winograd) {
+      RunWinogradConv(p.winograd, *winograd_w_, n, xv, b ? b->data_as<float>() : nullptr, act_, yv, col);
+      return Status::Ok();
+    }
     if (p.use_direct_conv) {
       RunDirectConv(p.conv, n, xv, wv, packed_w_.empty() ? nullptr : packed_w_.data(), b ? b->data_as<float>() : nullptr,
                     act_, yv, col);
       return Status::Ok();
     }
+    // With a fused pool each image's conv output goes to scratch (after the column matrix) and is pooled from
+    // there into Y.
+    float* unpooled = col + p.col_floats;
+    const int64_t pooled_plane = (win.out[1] / 2) * (win.out[2] / 2);
     for (int64_t img = 0; img < n; ++img) {
       for (int64_t g = 0; g < group_; ++g) {
         const float* xg = xv + (img * c + g * cg) * win.in_size();
-        float* yg = yv + (img * m + g * mg) * out_size;
+        float* yg = pool_ ? unpooled + g * mg * out_size : yv + (img * m + g * mg) * out_size;
         float beta = 0.f;
         if (b) {
           const float* bias = b->data_as<float>() + g * mg;
@@ -162,8 +220,14 @@ class ConvKernel final : public OpKernel {
         }
         Sgemm(false, false, mg, out_size, kdim, 1.f, wv + g * mg * kdim, kdim, rhs, out_size, beta, yg, out_size);
       }
+      if (pool_) {
+        for (int64_t o = 0; o < m; ++o) {
+          MaxPool2x2Plane(unpooled + o * out_size, win.out[2], win.out[1], win.out[2],
+                          yv + (img * m + o) * pooled_plane, act_);
+        }
+      }
     }
-    ApplyActivation(act_, yv, y.num_elements());
+    if (!pool_) ApplyActivation(act_, yv, y.num_elements());
     return Status::Ok();
   }
 
@@ -173,10 +237,15 @@ class ConvKernel final : public OpKernel {
     bool direct = false;  // 1x1, stride 1, no padding: X is already the column matrix
     bool use_direct_conv = false;
     DirectConvPlan conv;
+    bool use_winograd = false;
+    WinogradPlan winograd;
+    size_t col_floats = 0;  // GEMM paths: the column matrix's share of the scratch
   };
   WindowAttrs attrs_;
   int64_t group_;
   Activation act_;
+  bool pool_;  // fused 2x2 max pool (conv_pool.h)
+  std::unique_ptr<const WinogradWeights> winograd_w_;  // constant 3x3 W transformed for Winograd, when it applies
   std::vector<float> packed_w_;  // constant W in the direct path's layout (empty when W is not a constant)
 };
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "engine/kernels/conv_pool.h"
+
 namespace reco::engine {
 namespace {
 
@@ -89,8 +91,10 @@ bool DirectConvApplies(const Window3& win) {
          win.stride[0] == 1 && win.stride[1] == 1 && win.stride[2] == 1;
 }
 
-DirectConvPlan MakeDirectConvPlan(const Window3& win, int64_t c, int64_t m, int64_t group, bool weights_packed) {
+DirectConvPlan MakeDirectConvPlan(const Window3& win, int64_t c, int64_t m, int64_t group, bool weights_packed,
+                                  bool pool) {
   DirectConvPlan p;
+  p.pool = pool;
   p.c = c;
   p.m = m;
   p.group = group;
@@ -141,7 +145,8 @@ void RunDirectConv(const DirectConvPlan& p, int64_t n, const float* x, const flo
     packed_w = pw;
   }
   const bool padded = p.hp != p.h || p.wp != p.w;
-  const int64_t in_plane = p.h * p.w, out_plane = p.oh * p.ow, ldy = p.q_tiles * kConvTileQ;
+  const int64_t in_plane = p.h * p.w, ldy = p.q_tiles * kConvTileQ;
+  const int64_t out_plane = p.pool ? (p.oh / 2) * (p.ow / 2) : p.oh * p.ow;
   // The padding ring and the slack after each plane stay zero across images when there is padding; without it
   // only the slack is written, once per call (its values reach dropped columns only, but must be initialised).
   if (padded) {
@@ -176,6 +181,10 @@ void RunDirectConv(const DirectConvPlan& p, int64_t n, const float* x, const flo
       }
       float* yg = y + (img * p.m + g * p.mg) * out_plane;
       for (int64_t o = 0; o < p.mg; ++o) {
+        if (p.pool) {
+          MaxPool2x2Plane(ys + o * ldy, p.wp, p.oh, p.ow, yg + o * out_plane, act);
+          continue;
+        }
         for (int64_t r = 0; r < p.oh; ++r) CopyRow(ys + o * ldy + r * p.wp, yg + o * out_plane + r * p.ow, p.ow, act);
       }
     }

@@ -31,6 +31,7 @@ struct DirectConvPlan {
   int64_t c = 0, m = 0, group = 1, cg = 0, mg = 0, mg_tiles = 0, kdim = 0;
   int64_t h = 0, w = 0, oh = 0, ow = 0, hp = 0, wp = 0;  // input, output and padded input dims (2-D view)
   int64_t pad_top = 0, pad_left = 0;
+  bool pool = false;           // fused 2x2 max pool (conv_pool.h): Y is [M, OH/2, OW/2]
   int64_t q = 0, q_tiles = 0;  // wide-grid positions (oh * wp) and micro-tiles covering them
   int64_t plane = 0;           // floats per channel in the padded copy (covers the last tile's reads)
   std::vector<int32_t> tap_offsets;  // per k = (c, kh, kw): offset into the padded copy
@@ -42,9 +43,11 @@ struct DirectConvPlan {
 
 // True when the window is one the direct path serves (1-D or 2-D, stride 1) and the CPU has AVX2 and FMA.
 bool DirectConvApplies(const Window3& win);
-DirectConvPlan MakeDirectConvPlan(const Window3& win, int64_t c, int64_t m, int64_t group, bool weights_packed);
+DirectConvPlan MakeDirectConvPlan(const Window3& win, int64_t c, int64_t m, int64_t group, bool weights_packed,
+                                  bool pool = false);
 
-// Y[n, M, OH, OW] = conv(X[n, C, H, W]) + bias, then `act`. `packed_w` from PackDirectConvWeights, or null to
+// Y[n, M, OH, OW] = conv(X[n, C, H, W]) + bias, then `act` (with p.pool: Y[n, M, OH/2, OW/2], the 2x2 max of
+// that, pooled from the tile rows while they are in cache; `act` is then kNone or kRelu). `packed_w` from PackDirectConvWeights, or null to
 // pack `w` into the scratch on this call. `bias` may be null.
 void RunDirectConv(const DirectConvPlan& p, int64_t n, const float* x, const float* w, const float* packed_w,
                    const float* bias, const Activation& act, float* y, float* scratch);

@@ -8,6 +8,7 @@
 #include <memory>
 #include <type_traits>
 
+#include "engine/kernels/conv_pool.h"
 #include "engine/kernels/dispatch.h"
 #include "engine/kernels/registry.h"
 #include "engine/kernels/spatial.h"
@@ -57,6 +58,27 @@ bool HasAvx2() {
   static const bool has = __builtin_cpu_supports("avx2");
   return has;
 }
+
+}  // namespace
+
+void MaxPool2x2Plane(const float* src, int64_t lds, int64_t oh, int64_t ow, float* y, const Activation& act) {
+  const int64_t ph = oh / 2, pw = ow / 2;
+  const bool relu = act.kind == Activation::Kind::kRelu;
+  for (int64_t r = 0; r < ph; ++r, y += pw) {
+    const float* r0 = src + 2 * r * lds;
+    const float* r1 = r0 + lds;
+    if (HasAvx2()) {
+      MaxPool2x2RowAvx2(r0, r1, y, pw);
+    } else {
+      for (int64_t i = 0; i < pw; ++i) y[i] = MaxNaN(MaxNaN(r0[2 * i], r1[2 * i]), MaxNaN(r0[2 * i + 1], r1[2 * i + 1]));
+    }
+    if (relu) {
+      for (int64_t i = 0; i < pw; ++i) y[i] = y[i] > 0.f ? y[i] : (y[i] == y[i] ? 0.f : y[i]);
+    }
+  }
+}
+
+namespace {
 
 template <PoolKind kKind>
 class PoolKernel final : public OpKernel {

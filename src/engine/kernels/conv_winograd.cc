@@ -1,0 +1,200 @@
+#include "engine/kernels/conv_winograd.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+namespace reco::engine {
+namespace {
+
+constexpr int64_t kLanes = 8;
+int64_t RoundUp(int64_t v, int64_t to) { return (v + to - 1) / to * to; }
+
+using V8 = float __attribute__((vector_size(32)));
+inline V8 LoadU(const float* p) {
+  V8 v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+inline void StoreU(float* p, V8 v) { std::memcpy(p, &v, sizeof(v)); }
+// NaN-propagating max and Relu (as the MaxPool and Relu kernels).
+inline V8 MaxNaN(V8 a, V8 b) { return (a > b) | (a != a) ? a : b; }
+inline V8 Relu(V8 v) { return (v > 0.f) | (v != v) ? v : V8{}; }
+
+// The scratch parts, in order: channels-last padded input, transformed tiles, GEMM results, padded bias.
+struct Scratch {
+  float* x;
+  float* v;
+  float* mo;
+};
+Scratch Split(const WinogradPlan& p, float* scratch) {
+  return {scratch, scratch + p.x_floats, scratch + p.x_floats + p.v_floats};
+}
+
+// V[pos][tile][c] = (B^T d B)[pos] for every 4x4 input tile d, 8 channels per vector. B^T = [1 0 -1 0; 0 1 1 0;
+// 0 -1 1 0; 0 1 0 -1].
+__attribute__((target("avx2,fma"))) void InputTransform(const WinogradPlan& p, const float* xs, float* v) {
+  const int64_t cp = RoundUp(p.c, kLanes), tiles = p.th * p.tw, pos_stride = tiles * cp;
+  for (int64_t tr = 0; tr < p.th; ++tr) {
+    for (int64_t tc = 0; tc < p.tw; ++tc) {
+      const float* base = xs + (2 * tr * p.xw + 2 * tc) * cp;
+      float* out = v + (tr * p.tw + tc) * cp;
+      for (int64_t c = 0; c < cp; c += kLanes) {
+        V8 t[4][4];
+        for (int j = 0; j < 4; ++j) {
+          const V8 d0 = LoadU(base + (0 * p.xw + j) * cp + c), d1 = LoadU(base + (1 * p.xw + j) * cp + c);
+          const V8 d2 = LoadU(base + (2 * p.xw + j) * cp + c), d3 = LoadU(base + (3 * p.xw + j) * cp + c);
+          t[0][j] = d0 - d2;
+          t[1][j] = d1 + d2;
+          t[2][j] = d2 - d1;
+          t[3][j] = d1 - d3;
+        }
+        for (int i = 0; i < 4; ++i) {
+          float* o = out + 4 * i * pos_stride + c;
+          StoreU(o, t[i][0] - t[i][2]);
+          StoreU(o + pos_stride, t[i][1] + t[i][2]);
+          StoreU(o + 2 * pos_stride, t[i][2] - t[i][1]);
+          StoreU(o + 3 * pos_stride, t[i][1] - t[i][3]);
+        }
+      }
+    }
+  }
+}
+
+// Y = A^T Mo A per tile (A^T = [1 1 1 0; 0 1 -1 -1]) + bias, Relu, optionally the 2x2 max; 8 output channels per
+// vector, scattered into the NCHW planes of one image.
+__attribute__((target("avx2,fma"))) void OutputTransform(const WinogradPlan& p, const float* mo, const float* bias,
+                                                           bool relu, float* y) {
+  const int64_t mp = RoundUp(p.m, kLanes), tiles = p.th * p.tw, pos_stride = tiles * mp;
+  const int64_t ph = p.oh / 2, pw = p.ow / 2;
+  for (int64_t m0 = 0; m0 < p.m; m0 += kLanes) {
+    const int64_t lanes = std::min(kLanes, p.m - m0);
+    V8 b = {};
+    if (bias) {
+      for (int64_t l = 0; l < lanes; ++l) b[l] = bias[m0 + l];
+    }
+    for (int64_t tr = 0; tr < p.th; ++tr) {
+      for (int64_t tc = 0; tc < p.tw; ++tc) {
+        const float* in = mo + (tr * p.tw + tc) * mp + m0;
+        V8 s0[4], s1[4];
+        for (int j = 0; j < 4; ++j) {
+          const V8 a0 = LoadU(in + j * pos_stride), a1 = LoadU(in + (4 + j) * pos_stride);
+          const V8 a2 = LoadU(in + (8 + j) * pos_stride), a3 = LoadU(in + (12 + j) * pos_stride);
+          s0[j] = a0 + a1 + a2;
+          s1[j] = a1 - a2 - a3;
+        }
+        V8 r[2][2] = {{s0[0] + s0[1] + s0[2], s0[1] - s0[2] - s0[3]}, {s1[0] + s1[1] + s1[2], s1[1] - s1[2] - s1[3]}};
+        float lane[2][2][kLanes];
+        if (p.pool) {
+          // max(a + b) == max(a) + b exactly (rounding is monotone), so the bias goes on after the max.
+          V8 mx = MaxNaN(MaxNaN(r[0][0], r[0][1]), MaxNaN(r[1][0], r[1][1])) + b;
+          if (relu) mx = Relu(mx);
+          StoreU(lane[0][0], mx);
+          float* dst = y + (m0 * ph + tr) * pw + tc;
+          for (int64_t l = 0; l < lanes; ++l) dst[l * ph * pw] = lane[0][0][l];
+          continue;
+        }
+        for (int i = 0; i < 2; ++i) {
+          for (int j = 0; j < 2; ++j) StoreU(lane[i][j], relu ? Relu(r[i][j] + b) : r[i][j] + b);
+        }
+        const int64_t rows = std::min<int64_t>(2, p.oh - 2 * tr), cols = std::min<int64_t>(2, p.ow - 2 * tc);
+        for (int64_t l = 0; l < lanes; ++l) {
+          float* dst = y + ((m0 + l) * p.oh + 2 * tr) * p.ow + 2 * tc;
+          for (int64_t i = 0; i < rows; ++i) {
+            for (int64_t j = 0; j < cols; ++j) dst[i * p.ow + j] = lane[i][j][l];
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+bool WinogradApplies(const Window3& win, int64_t group) {
+  static const bool cpu_ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && PackedGemmAvailable();
+  return cpu_ok && group == 1 && win.in[0] == 1 && win.k[0] == 1 && win.out[0] == 1 && win.pad_begin[0] == 0 &&
+         win.pad_end[0] == 0 && win.k[1] == 3 && win.k[2] == 3 && win.stride[1] == 1 && win.stride[2] == 1 &&
+         win.dil[1] == 1 && win.dil[2] == 1;
+}
+
+std::unique_ptr<const WinogradWeights> PackWinogradWeights(const float* w, int64_t m, int64_t c) {
+  auto out = std::make_unique<WinogradWeights>();
+  out->c = c;
+  out->m = m;
+  // u[pos][c][m] = (G g G^T)[pos], G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], in double then rounded once.
+  std::vector<float> u(static_cast<size_t>(16 * c * m));
+  for (int64_t o = 0; o < m; ++o) {
+    for (int64_t ch = 0; ch < c; ++ch) {
+      const float* g = w + (o * c + ch) * 9;
+      double gg[4][3];  // G g
+      for (int j = 0; j < 3; ++j) {
+        gg[0][j] = g[j];
+        gg[1][j] = 0.5 * (double(g[j]) + g[3 + j] + g[6 + j]);
+        gg[2][j] = 0.5 * (double(g[j]) - g[3 + j] + g[6 + j]);
+        gg[3][j] = g[6 + j];
+      }
+      for (int i = 0; i < 4; ++i) {
+        const double r[4] = {gg[i][0], 0.5 * (gg[i][0] + gg[i][1] + gg[i][2]), 0.5 * (gg[i][0] - gg[i][1] + gg[i][2]),
+                             gg[i][2]};
+        for (int j = 0; j < 4; ++j) u[((4 * i + j) * c + ch) * m + o] = static_cast<float>(r[j]);
+      }
+    }
+  }
+  for (int pos = 0; pos < 16; ++pos) out->u[pos] = PackedMatrix::Pack(u.data() + pos * c * m, c, m, false);
+  return out;
+}
+
+WinogradPlan MakeWinogradPlan(const Window3& win, int64_t c, int64_t m, bool pool) {
+  WinogradPlan p;
+  p.c = c;
+  p.m = m;
+  p.h = win.in[1];
+  p.w = win.in[2];
+  p.oh = win.out[1];
+  p.ow = win.out[2];
+  p.pad_top = win.pad_begin[1];
+  p.pad_left = win.pad_begin[2];
+  p.pool = pool;
+  p.th = pool ? p.oh / 2 : (p.oh + 1) / 2;
+  p.tw = pool ? p.ow / 2 : (p.ow + 1) / 2;
+  p.xh = 2 * p.th + 2;
+  p.xw = 2 * p.tw + 2;
+  const int64_t cp = RoundUp(c, kLanes), mp = RoundUp(m, kLanes), tiles = p.th * p.tw;
+  p.x_floats = static_cast<size_t>(RoundUp(p.xh * p.xw * cp, 16));
+  p.v_floats = static_cast<size_t>(RoundUp(16 * tiles * cp, 16));
+  p.mo_floats = static_cast<size_t>(RoundUp(16 * tiles * mp, 16));
+  return p;
+}
+
+void RunWinogradConv(const WinogradPlan& p, const WinogradWeights& wts, int64_t n, const float* x, const float* bias,
+                     const Activation& act, float* y, float* scratch) {
+  const Scratch s = Split(p, scratch);
+  const int64_t cp = RoundUp(p.c, kLanes), mp = RoundUp(p.m, kLanes), tiles = p.th * p.tw;
+  const int64_t in_plane = p.h * p.w;
+  const int64_t out_image = p.pool ? p.m * (p.oh / 2) * (p.ow / 2) : p.m * p.oh * p.ow;
+  const bool relu = act.kind == Activation::Kind::kRelu;
+  // Padding, the channel tail and the rows/columns past the input stay zero across images: only the input's
+  // own positions are rewritten below.
+  std::fill(s.x, s.x + p.x_floats, 0.f);
+  const int64_t rows = std::min(p.h, p.xh - p.pad_top), cols = std::min(p.w, p.xw - p.pad_left);
+  for (int64_t img = 0; img < n; ++img) {
+    const float* xi = x + img * p.c * in_plane;
+    for (int64_t ch = 0; ch < p.c; ++ch) {
+      for (int64_t r = 0; r < rows; ++r) {
+        const float* src = xi + ch * in_plane + r * p.w;
+        float* dst = s.x + ((r + p.pad_top) * p.xw + p.pad_left) * cp + ch;
+        for (int64_t col = 0; col < cols; ++col) dst[col * cp] = src[col];
+      }
+    }
+    InputTransform(p, s.x, s.v);
+    for (int pos = 0; pos < 16; ++pos) {
+      SgemmPacked(tiles, s.v + pos * tiles * cp, cp, wts.u[pos], nullptr, s.mo + pos * tiles * mp, mp);
+    }
+    float* yi = y + img * out_image;
+    OutputTransform(p, s.mo, bias, relu, yi);
+    if (!p.pool && !relu) ApplyActivation(act, yi, out_image);
+  }
+}
+
+}  // namespace reco::engine
