@@ -171,24 +171,39 @@ Data MakeData(const ConvCase& t, uint32_t seed) {
           RandomFloats(t.m, seed + 2)};
 }
 
-TEST(ConvFastPathsTest, WinogradMatchesNaiveConv) {
-  uint32_t seed = 100;
-  for (ConvCase t : Cases(true)) {
-    const Window3 win = WindowOf(t);
-    if (!WinogradApplies(win, t.group)) GTEST_SKIP() << "no AVX2+FMA";
-    for (bool pool : {false, true}) {
-      t.pool = pool;
-      const Data d = MakeData(t, seed += 3);
-      auto wts = PackWinogradWeights(d.w.data(), t.m, t.c);
-      const WinogradPlan plan = MakeWinogradPlan(win, t.c, t.m, pool);
-      Scratch scratch(plan.scratch_bytes());
-      std::vector<float> y(t.n * t.m * t.yh() * t.yw(), -7.f);
-      Activation act;
-      if (t.relu) act.kind = Activation::Kind::kRelu;
-      RunWinogradConv(plan, *wts, t.n, d.x.data(), t.bias ? d.b.data() : nullptr, act, y.data(), scratch.get());
-      ExpectClose(NaiveConv(t, d.x, d.w, d.b), y.data(), y.size(), "winograd " + t.Name());
-    }
+// Runs `body` once with the CPU's widest kernels and once with the AVX2 ones forced (the same on AVX2-only CPUs).
+template <typename F>
+void ForEachIsa(F body) {
+  for (bool force_avx2 : {false, true}) {
+    SCOPED_TRACE(force_avx2 ? "AVX2 forced" : "widest ISA");
+    internal::SetWinogradForceAvx2ForTesting(force_avx2);
+    internal::SetDirectConvForceAvx2ForTesting(force_avx2);
+    body();
   }
+  internal::SetWinogradForceAvx2ForTesting(false);
+  internal::SetDirectConvForceAvx2ForTesting(false);
+}
+
+TEST(ConvFastPathsTest, WinogradMatchesNaiveConv) {
+  ForEachIsa([] {
+    uint32_t seed = 100;
+    for (ConvCase t : Cases(true)) {
+      const Window3 win = WindowOf(t);
+      if (!WinogradApplies(win, t.group)) GTEST_SKIP() << "no AVX2+FMA";
+      for (bool pool : {false, true}) {
+        t.pool = pool;
+        const Data d = MakeData(t, seed += 3);
+        auto wts = PackWinogradWeights(d.w.data(), t.m, t.c);
+        const WinogradPlan plan = MakeWinogradPlan(win, t.c, t.m, pool);
+        Scratch scratch(plan.scratch_bytes());
+        std::vector<float> y(t.n * t.m * t.yh() * t.yw(), -7.f);
+        Activation act;
+        if (t.relu) act.kind = Activation::Kind::kRelu;
+        RunWinogradConv(plan, *wts, t.n, d.x.data(), t.bias ? d.b.data() : nullptr, act, y.data(), scratch.get());
+        ExpectClose(NaiveConv(t, d.x, d.w, d.b), y.data(), y.size(), "winograd " + t.Name());
+      }
+    }
+  });
 }
 
 TEST(ConvFastPathsTest, WinogradAppliesOnlyTo3x3Stride1Undilated) {
@@ -201,25 +216,26 @@ TEST(ConvFastPathsTest, WinogradAppliesOnlyTo3x3Stride1Undilated) {
   EXPECT_FALSE(WinogradApplies(WindowOf(t), 1));
 }
 
-TEST(ConvFastPathsTest, DirectConvWithFusedPoolMatchesNaiveConv) {
-  uint32_t seed = 500;
-  for (ConvCase t : Cases(false)) {
-    t.pool = true;
-    if (t.oh() < 2 || t.ow() < 2) continue;
-    const Window3 win = WindowOf(t);
-    if (!DirectConvApplies(win)) GTEST_SKIP() << "no AVX2+FMA";
-    const Data d = MakeData(t, seed += 3);
-    const int64_t kdim = t.c / t.group * t.k * t.k;
-    const std::vector<float> packed = PackDirectConvWeights(d.w.data(), t.m, t.group, kdim);
-    const DirectConvPlan plan = MakeDirectConvPlan(win, t.c, t.m, t.group, true, true);
-    Scratch scratch(plan.scratch_bytes());
-    std::vector<float> y(t.n * t.m * t.yh() * t.yw(), -7.f);
-    Activation act;
-    if (t.relu) act.kind = Activation::Kind::kRelu;
-    RunDirectConv(plan, t.n, d.x.data(), d.w.data(), packed.data(), t.bias ? d.b.data() : nullptr, act, y.data(),
-                  scratch.get());
-    ExpectClose(NaiveConv(t, d.x, d.w, d.b), y.data(), y.size(), "direct+pool " + t.Name());
-  }
+TEST(ConvFastPathsTest, DirectConvMatchesNaiveConv) {
+  ForEachIsa([] {
+    uint32_t seed = 500;
+    for (ConvCase t : Cases(false)) {
+      t.pool = !t.pool;  // Cases() alternates pool; flip it so both appear here too
+      const Window3 win = WindowOf(t);
+      if (!DirectConvApplies(win)) GTEST_SKIP() << "no AVX2+FMA";
+      const Data d = MakeData(t, seed += 3);
+      const int64_t kdim = t.c / t.group * t.k * t.k;
+      const std::vector<float> packed = PackDirectConvWeights(d.w.data(), t.m, t.group, kdim);
+      const DirectConvPlan plan = MakeDirectConvPlan(win, t.c, t.m, t.group, true, t.pool);
+      Scratch scratch(plan.scratch_bytes());
+      std::vector<float> y(t.n * t.m * t.yh() * t.yw(), -7.f);
+      Activation act;
+      if (t.relu) act.kind = Activation::Kind::kRelu;
+      RunDirectConv(plan, t.n, d.x.data(), d.w.data(), packed.data(), t.bias ? d.b.data() : nullptr, act, y.data(),
+                    scratch.get());
+      ExpectClose(NaiveConv(t, d.x, d.w, d.b), y.data(), y.size(), "direct " + t.Name());
+    }
+  });
 }
 
 // Conv [+Relu] -> MaxPool(2x2, s2) as an ONNX model.

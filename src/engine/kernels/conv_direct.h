@@ -21,6 +21,7 @@ namespace reco::engine {
 
 inline constexpr int kConvTileM = 4;   // output channels per micro-tile
 inline constexpr int kConvTileQ = 24;  // wide-grid positions per micro-tile (3 x 8 floats)
+inline constexpr int kConvTileQ512 = 48;  // the same on AVX-512 CPUs (3 x 16 floats)
 
 // Weights [M, C/g, kh, kw] re-laid out as [g][M/g rounded up to kConvTileM / kConvTileM][C/g*kh*kw][kConvTileM]
 // (zeros in the padding channels): the micro-kernel reads 4 consecutive weights per tap.
@@ -32,6 +33,7 @@ struct DirectConvPlan {
   int64_t h = 0, w = 0, oh = 0, ow = 0, hp = 0, wp = 0;  // input, output and padded input dims (2-D view)
   int64_t pad_top = 0, pad_left = 0;
   bool pool = false;           // fused 2x2 max pool (conv_pool.h): Y is [M, OH/2, OW/2]
+  int64_t tile_q = kConvTileQ;  // positions per micro-tile: kConvTileQ, or kConvTileQ512 with AVX-512
   int64_t q = 0, q_tiles = 0;  // wide-grid positions (oh * wp) and micro-tiles covering them
   int64_t plane = 0;           // floats per channel in the padded copy (covers the last tile's reads)
   std::vector<int32_t> tap_offsets;  // per k = (c, kh, kw): offset into the padded copy
@@ -47,9 +49,14 @@ DirectConvPlan MakeDirectConvPlan(const Window3& win, int64_t c, int64_t m, int6
                                   bool pool = false);
 
 // Y[n, M, OH, OW] = conv(X[n, C, H, W]) + bias, then `act` (with p.pool: Y[n, M, OH/2, OW/2], the 2x2 max of
-// that, pooled from the tile rows while they are in cache; `act` is then kNone or kRelu). `packed_w` from PackDirectConvWeights, or null to
-// pack `w` into the scratch on this call. `bias` may be null.
+// that, pooled from the tile rows while they are in cache; `act` is then kNone or kRelu). `packed_w` from
+// PackDirectConvWeights, or null to pack `w` into the scratch on this call. `bias` may be null.
 void RunDirectConv(const DirectConvPlan& p, int64_t n, const float* x, const float* w, const float* packed_w,
                    const float* bias, const Activation& act, float* y, float* scratch);
+
+namespace internal {
+// Tests: plan the AVX2 tile even on AVX-512 CPUs (process-wide; affects MakeDirectConvPlan calls made while set).
+void SetDirectConvForceAvx2ForTesting(bool force);
+}  // namespace internal
 
 }  // namespace reco::engine

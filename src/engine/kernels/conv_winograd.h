@@ -16,6 +16,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "engine/kernel.h"
 #include "engine/kernels/gemm_packed.h"
@@ -25,7 +26,12 @@ namespace reco::engine {
 
 struct WinogradWeights {
   int64_t c = 0, m = 0;
-  std::array<PackedMatrix, 16> u;  // U[p]: [C, M], p = 4 * row + col of the transformed 4x4 tile
+  // U[p]: [C, M], p = 4 * row + col of the transformed 4x4 tile. On AVX-512 CPUs `wide` holds all 16 as
+  // [16][C][M rounded up to 16] (64-byte aligned, into wide_storage) for the AVX-512 tiles and `u` stays empty;
+  // otherwise `u` is packed for SgemmPacked.
+  std::array<PackedMatrix, 16> u;
+  std::vector<float> wide_storage;
+  const float* wide = nullptr;
 };
 
 // True for a 2-D 3x3 window with stride 1 and dilation 1 (any padding) on a CPU with AVX2+FMA. `group` must be 1.
@@ -49,5 +55,11 @@ WinogradPlan MakeWinogradPlan(const Window3& win, int64_t c, int64_t m, bool poo
 // pooling, any activation otherwise. bias may be null. scratch: plan.scratch_bytes(), 64-byte aligned.
 void RunWinogradConv(const WinogradPlan& p, const WinogradWeights& wts, int64_t n, const float* x, const float* bias,
                      const Activation& act, float* y, float* scratch);
+
+namespace internal {
+// Tests: pack (and so run) weights for the AVX2 SgemmPacked products even on AVX-512 CPUs (process-wide; affects
+// PackWinogradWeights calls made while set).
+void SetWinogradForceAvx2ForTesting(bool force);
+}  // namespace internal
 
 }  // namespace reco::engine
