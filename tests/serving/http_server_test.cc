@@ -9,6 +9,7 @@
 #include <boost/beast/http.hpp>
 
 #include <chrono>
+#include <sstream>
 #include <thread>
 
 #include "serving/model_config.h"
@@ -142,6 +143,72 @@ TEST_F(HttpServerTest, MalformedHttpIs400) {
   http::read(socket, buffer, res);
   EXPECT_EQ(res.result_int(), 400u);
   EXPECT_NE(res.body().find("\"error\""), std::string::npos);
+}
+
+// Reads one response from `buffer` + `socket` (what is left over stays in `buffer` for the next one).
+http::response<http::string_body> ReadResponse(tcp::socket& socket, beast::flat_buffer& buffer) {
+  http::response<http::string_body> res;
+  http::read(socket, buffer, res);
+  return res;
+}
+
+TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
+  // Three requests in one write: the server must answer all of them, in order, from what it buffered.
+  tcp::socket socket = Connect();
+  std::string wire;
+  for (const std::string& body : {kBody, std::string("not json"), kBody}) {
+    auto req = Predict(body);
+    req.prepare_payload();
+    std::ostringstream os;
+    os << req;
+    wire += os.str();
+  }
+  asio::write(socket, asio::buffer(wire));
+  beast::flat_buffer buffer;
+  EXPECT_EQ(ReadResponse(socket, buffer).result_int(), 200u);
+  EXPECT_EQ(ReadResponse(socket, buffer).result_int(), 400u);
+  auto third = ReadResponse(socket, buffer);
+  EXPECT_EQ(third.result_int(), 200u);
+  EXPECT_NE(third.body().find("1008.5"), std::string::npos) << third.body();
+}
+
+TEST_F(HttpServerTest, ConnectionCloseAndHttp10) {
+  {  // HTTP/1.1 with Connection: close -> answered with Connection: close, then the server closes.
+    tcp::socket socket = Connect();
+    auto req = Predict(kBody);
+    req.keep_alive(false);
+    auto res = Send(socket, req);
+    EXPECT_EQ(res.result_int(), 200u);
+    EXPECT_FALSE(res.keep_alive());
+    char byte;
+    beast::error_code ec;
+    socket.read_some(asio::buffer(&byte, 1), ec);
+    EXPECT_EQ(ec, asio::error::eof);
+  }
+  {  // HTTP/1.0 asking for keep-alive -> HTTP/1.0 response that says keep-alive, and the connection stays usable.
+    tcp::socket socket = Connect();
+    auto req = Predict(kBody);
+    req.version(10);
+    req.keep_alive(true);
+    auto res = Send(socket, req);
+    EXPECT_EQ(res.version(), 10u);
+    EXPECT_TRUE(res.keep_alive());
+    EXPECT_EQ(Send(socket, req).result_int(), 200u);
+  }
+  {  // HEAD (not a route here: answered with an error): the headers with the length the body would have, no body,
+     // and the connection goes on.
+    tcp::socket socket = Connect();
+    http::request<http::empty_body> req{http::verb::head, "/v1/models/seed", 11};
+    req.set(http::field::host, "localhost");
+    http::write(socket, req);
+    beast::flat_buffer buffer;
+    http::response_parser<http::empty_body> parser;
+    parser.skip(true);  // a response to HEAD has no body whatever its Content-Length says
+    http::read(socket, buffer, parser);
+    EXPECT_GT(parser.content_length().value_or(0), 0u);
+    EXPECT_EQ(buffer.size(), 0u);
+    EXPECT_EQ(Send(socket, Predict(kBody)).result_int(), 200u);
+  }
 }
 
 TEST_F(HttpServerTest, SlowClientIsCutOffWithoutHoldingTheWorker) {

@@ -1,8 +1,9 @@
 // What both Boost.Beast HTTP servers share — the model server's REST transport (serving/rest/http_server.cc) and
 // the recommender's (online/service/http_server.cc): listening with the error messages users see, which read
-// errors mean the client simply went away, and closing a connection. The servers differ in threading (one
-// io_context per thread vs a shared pool whose handlers may block on fsync), gzip support and handler interface,
-// so each keeps its own connection class.
+// errors mean the client simply went away, and closing a connection. BeastConnection is the recommender's
+// connection loop (a shared io_context whose handlers may block on fsync, per-operation timers). The model server
+// runs its own leaner loop (one io_context per thread, no composed operations, deadlines swept by
+// deadline_sweeper.h) because its per-request cost is a few system calls on top of a microsecond model.
 // Thread-safety: free functions; each touches only the objects passed in.
 #pragma once
 
@@ -32,7 +33,7 @@ bool IsQuietClose(const boost::beast::error_code& ec);
 // Shuts down the sending side, then closes the socket; errors are ignored (the peer may already be gone).
 void CloseSocket(boost::asio::ip::tcp::socket& socket);
 
-// The connection loop both servers run: read one request (body and header limits, a timeout covering the read and
+// A connection loop: read one request (body and header limits, a timeout covering the read and
 // an idle keep-alive), let Derived::OnRead(ec, bytes) answer it through Write(), then read the next one or close.
 // CRTP so the handlers bind without virtual calls; Derived is owned by the shared_ptrs the handlers hold.
 template <typename Derived>

@@ -1,6 +1,7 @@
-// HttpServer: the REST transport. Boost.Beast over Asio, fully asynchronous: a connection that is slow to send
-// its request holds no thread, only a timer (--rest_api_timeout_in_ms bounds reading one request, and an idle
-// keep-alive connection). Worker threads run the io_context and execute requests through RestHandler.
+// HttpServer: the REST transport. Beast's HTTP parser over Asio, asynchronous: a connection that is slow to send
+// its request holds no thread, only a deadline (--rest_api_timeout_in_ms bounds reading one request, writing its
+// response, and an idle keep-alive connection; enforced by a per-thread sweep). Each worker thread runs its own
+// io_context and executes its connections' requests through RestHandler.
 //
 // Per request: body limit (--max_request_bytes, Content-Length checked before reading; 413), gzip request
 // bodies (Content-Encoding: gzip, inflated under the same limit), keep-alive, errors as JSON.
