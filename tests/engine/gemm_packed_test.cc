@@ -1,6 +1,6 @@
 // SgemmPacked (constant B packed once) against the double-precision SgemmReference on many shapes, both B
 // layouts, with and without bias, padded lda/ldc; its row-block epilogue contract; zero heap allocation; and the
-// portable (non-AVX2) path forced through the testing switch.
+// AVX2 and portable paths forced through the testing switches (the AVX-512 one runs where the CPU has it).
 #include "engine/kernels/gemm_packed.h"
 
 #include <gtest/gtest.h>
@@ -32,10 +32,20 @@ std::vector<float> Random(int64_t n, uint32_t seed) {
   return v;
 }
 
-// Restores the AVX2 path when a test that forced the portable one ends (also on failure).
-struct ForcePortable {
-  explicit ForcePortable(bool on) { internal::SetPackedGemmForcePortableForTesting(on); }
-  ~ForcePortable() { internal::SetPackedGemmForcePortableForTesting(false); }
+// The kernel sets a test runs on: the best the CPU has (AVX-512 where present), AVX2 forced, and the portable
+// loops. ForcePath restores the best one when the test ends (also on failure).
+enum class Path { kBest, kAvx2, kPortable };
+constexpr Path kPaths[] = {Path::kBest, Path::kAvx2, Path::kPortable};
+const char* PathName(Path p) { return p == Path::kBest ? "best" : p == Path::kAvx2 ? "avx2" : "portable"; }
+struct ForcePath {
+  explicit ForcePath(Path p) {
+    internal::SetPackedGemmForcePortableForTesting(p == Path::kPortable);
+    internal::SetPackedGemmForceAvx2ForTesting(p == Path::kAvx2);
+  }
+  ~ForcePath() {
+    internal::SetPackedGemmForcePortableForTesting(false);
+    internal::SetPackedGemmForceAvx2ForTesting(false);
+  }
 };
 
 // One product checked against the reference on both paths. C is NaN-filled (SgemmPacked must not read it) with ldc > n
@@ -58,8 +68,8 @@ void CheckShape(int64_t m, int64_t n, int64_t k, bool trans_b, bool with_bias, b
     }
   }
 
-  for (bool portable : {false, true}) {
-    ForcePortable force(portable);
+  for (Path path : kPaths) {
+    ForcePath force(path);
     std::vector<float> got(static_cast<size_t>(m * ldc), kNaN);
     SgemmPacked(m, a.data(), lda, packed, with_bias ? bias.data() : nullptr, got.data(), ldc);
     for (int64_t i = 0; i < m; ++i) {
@@ -67,20 +77,20 @@ void CheckShape(int64_t m, int64_t n, int64_t k, bool trans_b, bool with_bias, b
         const float g = got[i * ldc + j];
         if (j >= n) {
           ASSERT_TRUE(std::isnan(g)) << "store past column n: m=" << m << " n=" << n << " k=" << k << " row " << i
-                                     << " col " << j << " portable=" << portable;
+                                     << " col " << j << " path=" << PathName(path);
           continue;
         }
         const float w = want[i * ldc + j] + (with_bias ? bias[j] : 0.f);
         const float tol = 1e-5f * (scale[i * ldc + j] + std::fabs(bias[j])) + 1e-30f;
         ASSERT_NEAR(g, w, tol) << "m=" << m << " n=" << n << " k=" << k << " trans_b=" << trans_b
-                               << " bias=" << with_bias << " pad=" << pad_ld << " portable=" << portable << " at (" << i
+                               << " bias=" << with_bias << " pad=" << pad_ld << " path=" << PathName(path) << " at (" << i
                                << ", " << j << ")";
       }
     }
   }
 }
 
-// Both the AVX2 path (when the CPU has it) and the portable one, on every shape.
+// Every kernel set (AVX-512, AVX2, portable; those the CPU has), on every shape.
 TEST(SgemmPacked, MatchesReferenceOnManyShapes) {
   uint32_t seed = 1;
   int variant = 0;
@@ -185,8 +195,8 @@ TEST(SgemmPacked, EmptyK) {
     const PackedMatrix packed = PackedMatrix::Pack(nullptr, 0, n, false);
     EXPECT_TRUE(packed.empty());
     const std::vector<float> bias = Random(n, 1);
-    for (bool portable : {false, true}) {
-      ForcePortable force(portable);
+    for (Path path : kPaths) {
+      ForcePath force(path);
       std::vector<float> c(static_cast<size_t>(3 * n), kNaN);
       SgemmPacked(3, nullptr, 0, packed, bias.data(), c.data(), n);
       for (size_t i = 0; i < c.size(); ++i) ASSERT_EQ(c[i], bias[i % n]) << i;
@@ -246,8 +256,8 @@ void CheckingEpilogue(void* ctx, float* block, int64_t row0, int64_t rows, int64
 }
 
 TEST(SgemmPacked, EpilogueSeesEveryRowOnceInOrder) {
-  for (bool portable : {false, true}) {
-    ForcePortable force(portable);
+  for (Path path : kPaths) {
+    ForcePath force(path);
     for (int64_t m : {1, 5, 6, 7, 47, 48, 49, 257, 1000}) {
       for (int64_t n : {1, 7, 40, 80, 128}) {
         const int64_t k = 64, ldc = n + 1;
@@ -258,7 +268,7 @@ TEST(SgemmPacked, EpilogueSeesEveryRowOnceInOrder) {
         std::vector<float> c(static_cast<size_t>(m * ldc), kNaN);
         EpilogueLog log{c.data(), want.data(), n, ldc, m};
         SgemmPacked(m, a.data(), k, packed, bias.data(), c.data(), ldc, {CheckingEpilogue, &log});
-        ASSERT_TRUE(log.ok) << log.error << " m=" << m << " n=" << n << " portable=" << portable;
+        ASSERT_TRUE(log.ok) << log.error << " m=" << m << " n=" << n << " path=" << PathName(path);
         EXPECT_EQ(log.next_row, m) << "m=" << m << " n=" << n;
         EXPECT_GE(log.calls, (m + PackedRowBlock(n) - 1) / PackedRowBlock(n));
         for (int64_t i = 0; i < m; ++i) {
@@ -274,8 +284,8 @@ TEST(SgemmPacked, EpilogueSeesEveryRowOnceInOrder) {
 TEST(SgemmPacked, RowBlockIsWholeTilesAndBounded) {
   for (int64_t n : {1, 10, 40, 64, 80, 128, 784, 100000}) {
     const int64_t rows = PackedRowBlock(n);
-    EXPECT_GE(rows, 6) << n;
-    EXPECT_EQ(rows % 6, 0) << n;
+    EXPECT_GE(rows, 12) << n;
+    EXPECT_EQ(rows % 12, 0) << n;
     EXPECT_LE(rows, 120) << n;
   }
 }
@@ -288,8 +298,8 @@ TEST(SgemmPacked, DoesNotAllocate) {
   ASSERT_EQ(MallocCalls() - h0, 1);
   const std::vector<std::vector<int64_t>> shapes = {{1, 128, 784},  {3, 10, 64},    {100, 128, 784}, {2000, 80, 64},
                                                     {2000, 40, 80}, {257, 17, 300}, {1000, 1, 64}};
-  for (bool portable : {false, true}) {
-    ForcePortable force(portable);
+  for (Path path : kPaths) {
+    ForcePath force(path);
     for (const auto& s : shapes) {
       const int64_t m = s[0], n = s[1], k = s[2];
       const std::vector<float> a = Random(m * k, 1), b = Random(k * n, 2), bias = Random(n, 3);
@@ -300,7 +310,7 @@ TEST(SgemmPacked, DoesNotAllocate) {
       const long before = MallocCalls();
       SgemmPacked(m, a.data(), k, packed, bias.data(), c.data(), n, {count, &calls});
       SgemmPacked(m, a.data(), k, packed, nullptr, c.data(), n);
-      EXPECT_EQ(MallocCalls() - before, 0) << "m=" << m << " n=" << n << " k=" << k << " portable=" << portable;
+      EXPECT_EQ(MallocCalls() - before, 0) << "m=" << m << " n=" << n << " k=" << k << " path=" << PathName(path);
       EXPECT_GT(calls, 0);
     }
   }
@@ -313,8 +323,8 @@ TEST(SgemmPacked, NaNAndInfPropagate) {
     a[3 * k + 2] = kNaN;                                          // row 3 all NaN
     b[1 * n + inf_col] = std::numeric_limits<float>::infinity();  // one column +-Inf (NaN on row 3)
     const PackedMatrix packed = PackedMatrix::Pack(b.data(), k, n, false);
-    for (bool portable : {false, true}) {
-      ForcePortable force(portable);
+    for (Path path : kPaths) {
+      ForcePath force(path);
       std::vector<float> c(static_cast<size_t>(m * n));
       SgemmPacked(m, a.data(), k, packed, nullptr, c.data(), n);
       for (int64_t i = 0; i < m; ++i) {

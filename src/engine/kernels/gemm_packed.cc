@@ -1,16 +1,18 @@
 // PackedMatrix packing, the SgemmPacked row-block driver and its portable path (the AVX2 kernels are in
-// gemm_packed_avx2.cc).
+// gemm_packed_avx2.cc, the AVX-512 ones in gemm_packed_avx512.cc).
 #include "engine/kernels/gemm_packed.h"
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <new>
+#include <string_view>
 
 namespace reco::engine {
 namespace {
 
-constexpr int64_t kTileRows = 6;           // rows of the main micro-kernel: row blocks are whole tiles
+constexpr int64_t kTileRows = 12;          // rows of the AVX-512 micro-kernel (two AVX2 tiles): blocks are whole tiles
 constexpr int64_t kRowBlockBytes = 16384;  // target size of one epilogue block of C (half of L1d)
 constexpr int64_t kMaxRowBlock = 120;
 constexpr int64_t kPrefetchMaxK = 256;
@@ -18,9 +20,18 @@ constexpr int64_t kPrefetchMinBytes = int64_t{4} << 20;
 constexpr std::align_val_t kAlign{64};
 
 std::atomic<bool> g_force_portable{false};
+std::atomic<bool> g_force_avx2{false};
 
 bool CpuHasAvx2Fma() {
   static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+}
+
+bool CpuHasAvx512() {
+  static const bool has = [] {
+    const char* env = std::getenv("RECO_ENGINE_AVX512");
+    return CpuHasAvx2Fma() && __builtin_cpu_supports("avx512f") && !(env != nullptr && std::string_view(env) == "0");
+  }();
   return has;
 }
 
@@ -112,6 +123,8 @@ int64_t PackedRowBlock(int64_t n) {
 
 bool PackedGemmAvailable() { return CpuHasAvx2Fma(); }
 
+bool PackedGemmAvx512Available() { return CpuHasAvx512() && !g_force_avx2.load(std::memory_order_relaxed); }
+
 void SgemmPacked(int64_t m, const float* a, int64_t lda, const PackedMatrix& b, const float* bias, float* c,
                  int64_t ldc, RowBlockEpilogue epilogue) {
   if (m <= 0 || b.n() == 0) return;
@@ -122,10 +135,13 @@ void SgemmPacked(int64_t m, const float* a, int64_t lda, const PackedMatrix& b, 
                         m * (lda + ldc) * static_cast<int64_t>(sizeof(float)) > kPrefetchMinBytes;
   const internal::PackedProblem pb{m, a, lda, &b, bias, c, ldc, prefetch};
   const bool avx2 = CpuHasAvx2Fma() && !g_force_portable.load(std::memory_order_relaxed);
+  const bool avx512 = avx2 && PackedGemmAvx512Available();
   const int64_t block = PackedRowBlock(b.n());
   for (int64_t row0 = 0; row0 < m; row0 += block) {
     const int64_t rows = std::min(block, m - row0);
-    if (avx2) {
+    if (avx512) {
+      internal::PackedRowBlockAvx512(pb, row0, rows);
+    } else if (avx2) {
       internal::PackedRowBlockAvx2(pb, row0, rows);
     } else {
       RowBlockPortable(pb, row0, rows);
@@ -136,6 +152,7 @@ void SgemmPacked(int64_t m, const float* a, int64_t lda, const PackedMatrix& b, 
 
 namespace internal {
 void SetPackedGemmForcePortableForTesting(bool force) { g_force_portable.store(force, std::memory_order_relaxed); }
+void SetPackedGemmForceAvx2ForTesting(bool force) { g_force_avx2.store(force, std::memory_order_relaxed); }
 }  // namespace internal
 
 }  // namespace reco::engine

@@ -5,7 +5,7 @@
 // aligned and zero-padded, so the micro-kernel reads B with aligned contiguous loads. SgemmPacked writes every
 // element of C[0..m)[0..N) (C is never read: uninitialised or NaN-filled arena memory is fine), folds bias into
 // the accumulator initialisation, and never allocates. Rows of C are produced in row blocks of PackedRowBlock(N)
-// rows (a multiple of the micro-kernel's 6 rows, sized so a block of C stays in L1/L2); after a block is final
+// rows (a multiple of 12, the micro-kernels' rows, sized so a block of C stays in L1/L2); after a block is final
 // the optional RowBlockEpilogue is called on it, once per row, in increasing row order, so an elementwise chain
 // (bias, Dice, PRelu, Sigmoid...) runs while the block is still in cache.
 //
@@ -13,7 +13,9 @@
 // of A and 2 loads of B per k), compiled for AVX2+FMA and dispatched at run time; A is read in place (no packing:
 // its rows are contiguous and each 6-row tile is reused across all panels while it sits in L1). Fewer rows use
 // wider column groups (1x64, 2x48, 3x32) to keep 8-12 independent accumulators; a tail of N % 16 <= 8 columns is
-// packed 8 wide and run 12 rows at a time; N <= 4 uses dot products along K. CPUs without AVX2+FMA take portable
+// packed 8 wide and run 12 rows at a time; N <= 4 uses dot products along K. On CPUs with AVX-512F the 16-wide
+// panels run a 12x32 tile of 24 zmm accumulators instead (gemm_packed_avx512.cc: one zmm is one panel row, same
+// packing). CPUs without AVX2+FMA take portable
 // loops over the same packing (gemm_packed.cc). K is not blocked: a 6-row tile of A (6 x K) and the panels of B
 // are expected to fit L1 and L2 (K <= ~1000 and K * N * 4 bytes <= ~400 KiB run at full speed; larger B streams
 // from L3).
@@ -80,7 +82,7 @@ struct RowBlockEpilogue {
   void* ctx = nullptr;
 };
 
-// Rows per epilogue block for an N-column product (a multiple of 6, at least 6).
+// Rows per epilogue block for an N-column product (a multiple of 12, at least 12).
 int64_t PackedRowBlock(int64_t n);
 
 // C[m, N] = A[m, K] * B (+ bias[N] broadcast over rows when bias != nullptr), then epilogue per row block.
@@ -90,10 +92,14 @@ void SgemmPacked(int64_t m, const float* a, int64_t lda, const PackedMatrix& b, 
 
 // True when the AVX2+FMA micro-kernels run on this CPU (otherwise SgemmPacked takes the portable loop).
 bool PackedGemmAvailable();
+// True when the 16-wide panels run on the AVX-512F kernels (the CPU has AVX-512F and RECO_ENGINE_AVX512 is not 0).
+bool PackedGemmAvx512Available();
 
 namespace internal {
 // Tests: force the portable path even on AVX2 CPUs (process-wide; not for production use).
 void SetPackedGemmForcePortableForTesting(bool force);
+// Tests and benchmarks: keep to the AVX2 kernels even on AVX-512 CPUs (process-wide; also RECO_ENGINE_AVX512=0).
+void SetPackedGemmForceAvx2ForTesting(bool force);
 
 // The arguments of one SgemmPacked call, shared by the portable and the AVX2 row-block drivers.
 struct PackedProblem {
@@ -109,6 +115,11 @@ struct PackedProblem {
 // Computes rows [row0, row0 + rows) of C with the AVX2+FMA kernels (gemm_packed_avx2.cc; only call when
 // PackedGemmAvailable()).
 void PackedRowBlockAvx2(const PackedProblem& pb, int64_t row0, int64_t rows);
+// Only the 8-wide tail panel of those rows (AVX2+FMA).
+void PackedNarrowPanelAvx2(const PackedProblem& pb, int64_t row0, int64_t rows);
+// The same rows with AVX-512F tiles (12 rows x 2 panels) for the 16-wide panels; the tail panel and the dot
+// layout go to the AVX2 kernels (gemm_packed_avx512.cc; only call when PackedGemmAvx512Available()).
+void PackedRowBlockAvx512(const PackedProblem& pb, int64_t row0, int64_t rows);
 }  // namespace internal
 
 }  // namespace reco::engine

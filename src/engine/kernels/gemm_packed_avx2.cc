@@ -230,11 +230,13 @@ __attribute__((target("avx2,fma"))) void PackedRowBlockAvx2(const PackedProblem&
     FullPanels<6, 1>(pb, row0 + i);
   }
   if (i < rows) kFullPanelsFewRows[rows - i](pb, row0 + i);
-  if (pb.b->has_narrow_panel()) {
-    i = 0;
-    for (; i + 12 <= rows; i += 12) NarrowPanel<12>(pb, row0 + i);
-    if (i < rows) kNarrowPanelFewRows[rows - i](pb, row0 + i);
-  }
+  if (pb.b->has_narrow_panel()) PackedNarrowPanelAvx2(pb, row0, rows);
+}
+
+__attribute__((target("avx2,fma"))) void PackedNarrowPanelAvx2(const PackedProblem& pb, int64_t row0, int64_t rows) {
+  int64_t i = 0;
+  for (; i + 12 <= rows; i += 12) NarrowPanel<12>(pb, row0 + i);
+  if (i < rows) kNarrowPanelFewRows[rows - i](pb, row0 + i);
 }
 
 }  // namespace reco::engine::internal

@@ -1,0 +1,115 @@
+// AVX-512 micro-kernels of SgemmPacked for the 16-wide panels (see gemm_packed.h): one zmm register is exactly
+// one panel row, so the packing is the AVX2 path's and only the register tile changes. Why: on CPUs with two
+// 512-bit FMA pipes (Zen 4/5, recent Xeons) the AVX2 kernel reaches at most half of the machine's FLOP/s, and
+// ONNX Runtime's MLAS does use AVX-512 there. The 8-wide tail panel and the dot-product layout (N <= 4) stay on
+// the AVX2 kernels: they are a small share of any product.
+// Every function here is compiled for AVX-512F whatever the engine's compile flags; callers check
+// PackedGemmAvx512Available() first.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+
+#include "engine/kernels/gemm_packed.h"
+
+namespace reco::engine::internal {
+namespace {
+
+constexpr int64_t kTileRows = 12;  // rows of the main micro-kernel: 12 x 2 panels = 24 zmm accumulators
+
+__attribute__((target("avx512f"))) inline __mmask16 ColumnMask(int64_t cols) {
+  return cols >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << std::max<int64_t>(cols, 0)) - 1);
+}
+
+// C[MR, NP*16] (valid columns: `cols`) = A[MR, K] * (NP consecutive 16-wide panels) (+ bias). MR x NP zmm
+// accumulators stay in registers over all of K; each step loads NP panel rows of B and broadcasts one element
+// of A per row (the broadcast folds into the FMA's memory operand).
+template <int MR, int NP>
+__attribute__((target("avx512f"), noinline)) void Tile(const float* a, int64_t lda, const float* b,
+                                                      int64_t panel_stride, int64_t k, const float* bias,
+                                                      int64_t cols, float* c, int64_t ldc) {
+  static_assert(MR * NP <= 28, "accumulators and B must fit in the 32 zmm registers");
+  __m512 acc[MR][NP];
+#pragma GCC unroll 8
+  for (int v = 0; v < NP; ++v) {
+    const __m512 init =
+        bias != nullptr ? _mm512_maskz_loadu_ps(ColumnMask(cols - 16 * v), bias + 16 * v) : _mm512_setzero_ps();
+#pragma GCC unroll 14
+    for (int r = 0; r < MR; ++r) acc[r][v] = init;
+  }
+#pragma GCC unroll 2
+  for (int64_t p = 0; p < k; ++p) {
+    __m512 bv[NP];
+#pragma GCC unroll 8
+    for (int v = 0; v < NP; ++v) bv[v] = _mm512_load_ps(b + v * panel_stride + p * 16);
+#pragma GCC unroll 14
+    for (int r = 0; r < MR; ++r) {
+      const __m512 av = _mm512_set1_ps(a[r * lda + p]);
+#pragma GCC unroll 8
+      for (int v = 0; v < NP; ++v) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
+    }
+  }
+#pragma GCC unroll 14
+  for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 8
+    for (int v = 0; v < NP; ++v) {
+      const int64_t left = cols - 16 * v;
+      if (left >= 16) {
+        _mm512_storeu_ps(c + r * ldc + 16 * v, acc[r][v]);
+      } else if (left > 0) {
+        _mm512_mask_storeu_ps(c + r * ldc + 16 * v, ColumnMask(left), acc[r][v]);
+      }
+    }
+  }
+}
+
+// Rows [row, row + MR) against every 16-wide panel, NP panels per micro-tile, the remainder one panel at a time.
+template <int MR, int NP>
+__attribute__((target("avx512f"))) void FullPanels(const PackedProblem& pb, int64_t row) {
+  const PackedMatrix& b = *pb.b;
+  const int64_t k = b.k(), n = b.n(), stride = k * PackedMatrix::kPanel, panels = b.full_panels();
+  const float* a = pb.a + row * pb.lda;
+  float* c = pb.c + row * pb.ldc;
+  int64_t j = 0;
+  for (; j + NP <= panels; j += NP) {
+    const int64_t col = j * PackedMatrix::kPanel;
+    Tile<MR, NP>(a, pb.lda, b.panel(j), stride, k, pb.bias ? pb.bias + col : nullptr, n - col, c + col, pb.ldc);
+  }
+  for (; j < panels; ++j) {
+    const int64_t col = j * PackedMatrix::kPanel;
+    Tile<MR, 1>(a, pb.lda, b.panel(j), stride, k, pb.bias ? pb.bias + col : nullptr, n - col, c + col, pb.ldc);
+  }
+}
+
+// Fewer than 12 rows: more panels per tile so that 8+ independent accumulators hide the FMA latency
+// (4 cycles x 2 pipes).
+using RowsFn = void (*)(const PackedProblem& pb, int64_t row);
+constexpr RowsFn kFewRows[kTileRows] = {nullptr,          FullPanels<1, 8>, FullPanels<2, 4>,  FullPanels<3, 3>,
+                                        FullPanels<4, 2>, FullPanels<5, 2>, FullPanels<6, 2>,  FullPanels<7, 2>,
+                                        FullPanels<8, 2>, FullPanels<9, 2>, FullPanels<10, 2>, FullPanels<11, 2>};
+
+__attribute__((target("avx512f"))) void PrefetchTile(const PackedProblem& pb, int64_t row) {
+  const int64_t a_bytes = pb.b->k() * static_cast<int64_t>(sizeof(float));
+  const int64_t c_bytes = pb.b->n() * static_cast<int64_t>(sizeof(float));
+  for (int64_t r = row; r < std::min(row + kTileRows, pb.m); ++r) {
+    const char* ar = reinterpret_cast<const char*>(pb.a + r * pb.lda);
+    for (int64_t off = 0; off < a_bytes; off += 64) _mm_prefetch(ar + off, _MM_HINT_T0);
+    char* cr = reinterpret_cast<char*>(pb.c + r * pb.ldc);
+    for (int64_t off = 0; off < c_bytes; off += 64) __builtin_prefetch(cr + off, /*rw=*/1, /*locality=*/3);
+  }
+}
+
+}  // namespace
+
+void PackedRowBlockAvx512(const PackedProblem& pb, int64_t row0, int64_t rows) {
+  if (pb.b->layout() == PackedMatrix::Layout::kDot) return PackedRowBlockAvx2(pb, row0, rows);
+  int64_t i = 0;
+  for (; i + kTileRows <= rows; i += kTileRows) {
+    if (pb.prefetch) PrefetchTile(pb, row0 + i + kTileRows);
+    FullPanels<kTileRows, 2>(pb, row0 + i);
+  }
+  if (i < rows) kFewRows[rows - i](pb, row0 + i);
+  if (pb.b->has_narrow_panel()) PackedNarrowPanelAvx2(pb, row0, rows);
+}
+
+}  // namespace reco::engine::internal
