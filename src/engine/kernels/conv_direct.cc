@@ -77,6 +77,71 @@ __attribute__((target("avx512f"))) void ConvTile512(const float* x, const int32_
   }
 }
 
+// NaN-propagating max (as the MaxPool kernel): a where a > b or a is NaN, else b.
+__attribute__((target("avx512f"))) inline __m512 MaxNaN512(__m512 a, __m512 b) {
+  const __mmask16 keep_a = _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ) | _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q);
+  return _mm512_mask_blend_ps(keep_a, b, a);
+}
+
+// Pools one channel's two conv rows (columns 0-15 and 16-31 of rows 0 and 1): vertical max, even/odd lane max,
+// bias, Relu, masked store of the first pw values.
+__attribute__((target("avx512f"))) inline void PoolStore512(__m512 r0lo, __m512 r0hi, __m512 r1lo, __m512 r1hi,
+                                                            float bias, bool relu, __mmask16 store, float* y) {
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+  const __m512 lo = MaxNaN512(r0lo, r1lo), hi = MaxNaN512(r0hi, r1hi);
+  __m512 m = MaxNaN512(_mm512_permutex2var_ps(lo, even, hi), _mm512_permutex2var_ps(lo, odd, hi));
+  m = _mm512_add_ps(m, _mm512_set1_ps(bias));
+  if (relu) m = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(m, _mm512_setzero_ps(), _CMP_NLE_UQ), m);  // > 0 or NaN
+  _mm512_mask_storeu_ps(y, store, m);
+}
+
+// Conv + 2x2 max pool for one pooled output row of 4 channels, when a conv output row fits 32 floats (OW <= 32,
+// the CNN's conv1: 26): the two conv rows 2r and 2r+1 (wide-grid positions q0 and q0 + wp) accumulate in 16 zmm
+// registers (named, not an array: GCC kept arrays on the stack), then PoolStore512: the conv output never leaves
+// the registers. Bias after the max is exact (rounding is monotone). Lanes past OW read the next row's positions
+// and are dropped. All four channels are computed (a short last tile's packed weights are zero); only `channels`
+// are stored.
+__attribute__((target("avx512f"))) void ConvPoolTile512(const float* x, int64_t wp, const int32_t* taps, int64_t kdim,
+                                                        const float* w, const float* bias, bool relu, int64_t pw,
+                                                        int channels, float* y, int64_t out_plane) {
+  __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;  // channel 0: row 0 lo/hi, row 1 lo/hi
+  __m512 b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+  __m512 c0 = a0, c1 = a0, c2 = a0, c3 = a0;
+  __m512 d0 = a0, d1 = a0, d2 = a0, d3 = a0;
+  for (int64_t k = 0; k < kdim; ++k) {
+    const float* xp = x + taps[k];
+    const __m512 x0 = _mm512_loadu_ps(xp), x1 = _mm512_loadu_ps(xp + 16);
+    const __m512 x2 = _mm512_loadu_ps(xp + wp), x3 = _mm512_loadu_ps(xp + wp + 16);
+    const float* wk = w + k * kConvTileM;
+    __m512 wv = _mm512_set1_ps(wk[0]);
+    a0 = _mm512_fmadd_ps(wv, x0, a0);
+    a1 = _mm512_fmadd_ps(wv, x1, a1);
+    a2 = _mm512_fmadd_ps(wv, x2, a2);
+    a3 = _mm512_fmadd_ps(wv, x3, a3);
+    wv = _mm512_set1_ps(wk[1]);
+    b0 = _mm512_fmadd_ps(wv, x0, b0);
+    b1 = _mm512_fmadd_ps(wv, x1, b1);
+    b2 = _mm512_fmadd_ps(wv, x2, b2);
+    b3 = _mm512_fmadd_ps(wv, x3, b3);
+    wv = _mm512_set1_ps(wk[2]);
+    c0 = _mm512_fmadd_ps(wv, x0, c0);
+    c1 = _mm512_fmadd_ps(wv, x1, c1);
+    c2 = _mm512_fmadd_ps(wv, x2, c2);
+    c3 = _mm512_fmadd_ps(wv, x3, c3);
+    wv = _mm512_set1_ps(wk[3]);
+    d0 = _mm512_fmadd_ps(wv, x0, d0);
+    d1 = _mm512_fmadd_ps(wv, x1, d1);
+    d2 = _mm512_fmadd_ps(wv, x2, d2);
+    d3 = _mm512_fmadd_ps(wv, x3, d3);
+  }
+  const __mmask16 store = static_cast<__mmask16>((1u << pw) - 1);
+  PoolStore512(a0, a1, a2, a3, bias[0], relu, store, y);
+  if (channels > 1) PoolStore512(b0, b1, b2, b3, bias[1], relu, store, y + out_plane);
+  if (channels > 2) PoolStore512(c0, c1, c2, c3, bias[2], relu, store, y + 2 * out_plane);
+  if (channels > 3) PoolStore512(d0, d1, d2, d3, bias[3], relu, store, y + 3 * out_plane);
+}
+
 std::atomic<bool> force_avx2{false};
 bool HasAvx512() {
   static const bool has = __builtin_cpu_supports("avx512f");
@@ -149,9 +214,12 @@ DirectConvPlan MakeDirectConvPlan(const Window3& win, int64_t c, int64_t m, int6
   p.wp = p.w + win.pad_begin[2] + win.pad_end[2];
   p.q = p.oh * p.wp;
   p.tile_q = HasAvx512() ? kConvTileQ512 : kConvTileQ;
+  p.pool_in_registers = pool && HasAvx512() && p.ow <= 32 && p.oh >= 2 && p.ow >= 2;
   p.q_tiles = (p.q + p.tile_q - 1) / p.tile_q;
   const int64_t max_tap = (win.k[1] - 1) * win.dil[1] * p.wp + (win.k[2] - 1) * win.dil[2];
-  p.plane = RoundUp(std::max(p.hp * p.wp, p.q_tiles * p.tile_q + max_tap), kAlignFloats);
+  // Covers the last tile's reads (ConvPoolTile512 reads 32 positions from the start of each conv row).
+  const int64_t last_read = p.pool_in_registers ? (2 * (p.oh / 2) - 1) * p.wp + 32 : p.q_tiles * p.tile_q;
+  p.plane = RoundUp(std::max(p.hp * p.wp, std::max(p.q_tiles * p.tile_q, last_read) + max_tap), kAlignFloats);
   for (int64_t ch = 0; ch < p.cg; ++ch) {
     for (int64_t kh = 0; kh < win.k[1]; ++kh) {
       for (int64_t kw = 0; kw < win.k[2]; ++kw) {
@@ -215,6 +283,16 @@ void RunDirectConv(const DirectConvPlan& p, int64_t n, const float* x, const flo
           tile_bias[i] = bias ? bias[g * p.mg + t * kConvTileM + i] : 0.f;
         }
         const float* wt = packed_w + (g * p.mg_tiles + t) * p.kdim * kConvTileM;
+        if (p.pool_in_registers) {
+          const int64_t ph = p.oh / 2, pw = p.ow / 2;
+          const int channels = static_cast<int>(std::min<int64_t>(kConvTileM, p.mg - t * kConvTileM));
+          for (int64_t r = 0; r < ph; ++r) {
+            ConvPoolTile512(xs + 2 * r * p.wp, p.wp, p.tap_offsets.data(), p.kdim, wt, tile_bias,
+                            act.kind == Activation::Kind::kRelu, pw, channels,
+                            yg + t * kConvTileM * out_plane + r * pw, out_plane);
+          }
+          continue;
+        }
         for (int64_t qt = 0; qt < p.q_tiles; ++qt) {
           if (p.tile_q == kConvTileQ512) {
             ConvTile512(xs + qt * p.tile_q, p.tap_offsets.data(), p.kdim, wt, tile_bias, ys + qt * p.tile_q, ldy);

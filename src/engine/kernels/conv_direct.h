@@ -33,6 +33,7 @@ struct DirectConvPlan {
   int64_t h = 0, w = 0, oh = 0, ow = 0, hp = 0, wp = 0;  // input, output and padded input dims (2-D view)
   int64_t pad_top = 0, pad_left = 0;
   bool pool = false;           // fused 2x2 max pool (conv_pool.h): Y is [M, OH/2, OW/2]
+  bool pool_in_registers = false;  // pool with AVX-512, OW <= 32: conv rows pooled in registers, no tile rows
   int64_t tile_q = kConvTileQ;  // positions per micro-tile: kConvTileQ, or kConvTileQ512 with AVX-512
   int64_t q = 0, q_tiles = 0;  // wide-grid positions (oh * wp) and micro-tiles covering them
   int64_t plane = 0;           // floats per channel in the padded copy (covers the last tile's reads)
