@@ -23,8 +23,9 @@ bool HasAvx512() {
 }
 
 // AVX-512 GEMM for the 16 Winograd products (CPUs with 512-bit FMA units run it at twice the AVX2 rate):
-// C[R rows][NV x 16] = A[R][K] * B[K][NV x 16], A rows lda apart, B rows ldb apart (64-byte aligned), R x NV
-// accumulators (up to 6 x 4 = 24 of the 32 zmm registers), A broadcast from memory.
+// C[R rows][NV x 16] = A[R][K] * B[K][NV x 16] with A stored k-major (element (r, k) at a[r + k * lda], the
+// layout InputTransformChannelMajor writes), B rows ldb apart (64-byte aligned), R x NV accumulators (up to
+// 6 x 4 = 24 of the 32 zmm registers), A broadcast from memory.
 template <int R, int NV>
 __attribute__((target("avx512f"))) void GemmTile512(const float* a, int64_t lda, const float* b, int64_t ldb, int64_t k,
                                                     float* c, int64_t ldc) {
@@ -36,7 +37,7 @@ __attribute__((target("avx512f"))) void GemmTile512(const float* a, int64_t lda,
     __m512 bv[NV];
     for (int j = 0; j < NV; ++j) bv[j] = _mm512_load_ps(b + kk * ldb + 16 * j);
     for (int r = 0; r < R; ++r) {
-      const __m512 av = _mm512_set1_ps(a[r * lda + kk]);
+      const __m512 av = _mm512_set1_ps(a[r + kk * lda]);
       for (int j = 0; j < NV; ++j) acc[r][j] = _mm512_fmadd_ps(av, bv[j], acc[r][j]);
     }
   }
@@ -53,14 +54,19 @@ constexpr std::array<GemmTileFn, 4> TilesForRows() {
 constexpr std::array<std::array<GemmTileFn, 4>, 6> kGemmTiles = {
     TilesForRows<1>(), TilesForRows<2>(), TilesForRows<3>(), TilesForRows<4>(), TilesForRows<5>(), TilesForRows<6>()};
 
-// C[rows][n16] = A[rows][k] * B[k][n16] (n16 a multiple of 16, B rows n16 apart and 64-byte aligned).
+// C[rows][n16] = A[rows][k] * B[k][n16], A k-major (a[r + k * lda]), n16 a multiple of 16, B rows n16 apart and
+// 64-byte aligned.
+// Rows are split into ceil(rows / 6) near-equal blocks (25 tiles: 5 x 5, not 4 x 6 + 1: a 1-row tile does 4 FMAs
+// per 5 loads).
 void Gemm512(int64_t rows, const float* a, int64_t lda, const float* b, int64_t k, int64_t n16, float* c, int64_t ldc) {
-  for (int64_t r0 = 0; r0 < rows; r0 += 6) {
-    const int64_t r = std::min<int64_t>(6, rows - r0);
+  const int64_t blocks = (rows + 5) / 6;
+  for (int64_t blk = 0, r0 = 0; blk < blocks; ++blk) {
+    const int64_t r = (rows - r0) / (blocks - blk);  // the later blocks take the remainder: sizes differ by <= 1
     for (int64_t j0 = 0; j0 < n16; j0 += 64) {
       const int64_t nv = std::min<int64_t>(4, (n16 - j0) / 16);
-      kGemmTiles[r - 1][nv - 1](a + r0 * lda, lda, b + j0, n16, k, c + r0 * ldc + j0, ldc);
+      kGemmTiles[r - 1][nv - 1](a + r0, lda, b + j0, n16, k, c + r0 * ldc + j0, ldc);
     }
+    r0 += r;
   }
 }
 
@@ -83,6 +89,55 @@ struct Scratch {
 };
 Scratch Split(const WinogradPlan& p, float* scratch) {
   return {scratch, scratch + p.x_floats, scratch + p.x_floats + p.v_floats};
+}
+// AVX-512 input transform on channel-major data (xs: [C][xh][xw], zero-padded): per channel, tile row and 16
+// tiles, the vertical half of B^T d B runs on the 4 input rows in registers (3 vectors of 16 columns each), the
+// horizontal half picks columns 2tc..2tc+3 as even/odd lanes (vpermt2ps), and V[pos][c][tile] is written with
+// the tiles contiguous, the k-major A that Gemm512 broadcasts from: no channels-last copy of the input. (A first
+// version staged the vertical half in memory and re-read it 2 floats off: store-forwarding stalls made it 5x
+// slower.) Lanes past the last tile are zero (masked loads) and not stored.
+// xs rows are `ld` floats apart, planes `plane` apart; only columns < `cols` are read (masked loads, which also
+// keep the reads inside the tensor when xs is the input itself).
+__attribute__((target("avx512f"))) void InputTransformChannelMajor(const WinogradPlan& p, const float* xs, int64_t ld,
+                                                                   int64_t plane, int64_t cols, float* v) {
+  const int64_t tiles = p.th * p.tw, pos_stride = p.c * tiles;
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+  // Lane l -> lane l + 1 of the first operand; lane 15 -> lane 0 (or 1) of the second: columns 2l + 2, 2l + 3.
+  const __m512i next_even = _mm512_set_epi32(16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1);
+  const __m512i next_odd = _mm512_set_epi32(17, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1);
+  for (int64_t c = 0; c < p.c; ++c) {
+    for (int64_t tr = 0; tr < p.th; ++tr) {
+      for (int64_t tc0 = 0; tc0 < p.tw; tc0 += 16) {
+        const float* d = xs + c * plane + 2 * tr * ld + 2 * tc0;
+        __m512 t[4][3];
+        for (int j = 0; j < 3; ++j) {
+          const int64_t valid = std::clamp<int64_t>(cols - 2 * tc0 - 16 * j, 0, 16);
+          const __mmask16 in = static_cast<__mmask16>((1u << valid) - 1);
+          const __m512 d0 = _mm512_maskz_loadu_ps(in, d + 16 * j), d1 = _mm512_maskz_loadu_ps(in, d + ld + 16 * j);
+          const __m512 d2 = _mm512_maskz_loadu_ps(in, d + 2 * ld + 16 * j);
+          const __m512 d3 = _mm512_maskz_loadu_ps(in, d + 3 * ld + 16 * j);
+          t[0][j] = _mm512_sub_ps(d0, d2);
+          t[1][j] = _mm512_add_ps(d1, d2);
+          t[2][j] = _mm512_sub_ps(d2, d1);
+          t[3][j] = _mm512_sub_ps(d1, d3);
+        }
+        const __mmask16 lanes = static_cast<__mmask16>((1u << std::min<int64_t>(16, p.tw - tc0)) - 1);
+        float* out = v + c * tiles + tr * p.tw + tc0;
+        for (int i = 0; i < 4; ++i) {
+          const __m512 e0 = _mm512_permutex2var_ps(t[i][0], even, t[i][1]);
+          const __m512 e1 = _mm512_permutex2var_ps(t[i][0], odd, t[i][1]);
+          const __m512 e2 = _mm512_permutex2var_ps(e0, next_even, t[i][2]);
+          const __m512 e3 = _mm512_permutex2var_ps(e1, next_odd, t[i][2]);
+          float* o = out + 4 * i * pos_stride;
+          _mm512_mask_storeu_ps(o, lanes, _mm512_sub_ps(e0, e2));
+          _mm512_mask_storeu_ps(o + pos_stride, lanes, _mm512_add_ps(e1, e2));
+          _mm512_mask_storeu_ps(o + 2 * pos_stride, lanes, _mm512_sub_ps(e2, e1));
+          _mm512_mask_storeu_ps(o + 3 * pos_stride, lanes, _mm512_sub_ps(e1, e3));
+        }
+      }
+    }
+  }
 }
 
 // V[pos][tile][c] = (B^T d B)[pos] for every 4x4 input tile d, 8 channels per vector. B^T = [1 0 -1 0; 0 1 1 0;
@@ -229,7 +284,8 @@ WinogradPlan MakeWinogradPlan(const Window3& win, int64_t c, int64_t m, bool poo
   p.xh = 2 * p.th + 2;
   p.xw = 2 * p.tw + 2;
   const int64_t cp = RoundUp(c, kLanes), mp = MoStride(m), tiles = p.th * p.tw;
-  p.x_floats = static_cast<size_t>(RoundUp(p.xh * p.xw * cp, 16));
+  // Channels-last [xh][xw][C rounded up to 8] (AVX2 path) or channel-major [C][xh][xw] (AVX-512).
+  p.x_floats = static_cast<size_t>(RoundUp(std::max(p.xh * p.xw * cp, c * p.xh * p.xw), 16));
   p.v_floats = static_cast<size_t>(RoundUp(16 * tiles * cp, 16));
   p.mo_floats = static_cast<size_t>(RoundUp(16 * tiles * mp, 16));
   return p;
@@ -246,8 +302,31 @@ void RunWinogradConv(const WinogradPlan& p, const WinogradWeights& wts, int64_t 
   // own positions are rewritten below.
   std::fill(s.x, s.x + p.x_floats, 0.f);
   const int64_t rows = std::min(p.h, p.xh - p.pad_top), cols = std::min(p.w, p.xw - p.pad_left);
+  // Unpadded, with every tile inside the input (the pooled CNN conv2: 10 x 10 outputs from 12 x 12 of 13 x 13):
+  // the AVX-512 transform reads X itself.
+  const bool read_in_place = p.pad_top == 0 && p.pad_left == 0 && p.xh <= p.h && p.xw <= p.w;
   for (int64_t img = 0; img < n; ++img) {
     const float* xi = x + img * p.c * in_plane;
+    float* yi = y + img * out_image;
+    if (wts.wide != nullptr) {
+      if (read_in_place) {
+        InputTransformChannelMajor(p, xi, p.w, in_plane, p.xw, s.v);
+      } else {
+        for (int64_t ch = 0; ch < p.c; ++ch) {
+          for (int64_t r = 0; r < rows; ++r) {
+            std::memcpy(s.x + (ch * p.xh + r + p.pad_top) * p.xw + p.pad_left, xi + ch * in_plane + r * p.w,
+                        static_cast<size_t>(cols) * sizeof(float));
+          }
+        }
+        InputTransformChannelMajor(p, s.x, p.xw, p.xh * p.xw, p.xw, s.v);
+      }
+      for (int pos = 0; pos < 16; ++pos) {
+        Gemm512(tiles, s.v + pos * p.c * tiles, tiles, wts.wide + pos * p.c * mp, p.c, mp, s.mo + pos * tiles * mp, mp);
+      }
+      OutputTransform(p, s.mo, bias, relu, yi);
+      if (!p.pool && !relu) ApplyActivation(act, yi, out_image);
+      continue;
+    }
     for (int64_t ch = 0; ch < p.c; ++ch) {
       for (int64_t r = 0; r < rows; ++r) {
         const float* src = xi + ch * in_plane + r * p.w;
@@ -257,13 +336,8 @@ void RunWinogradConv(const WinogradPlan& p, const WinogradWeights& wts, int64_t 
     }
     InputTransform(p, s.x, s.v);
     for (int pos = 0; pos < 16; ++pos) {
-      if (wts.wide != nullptr) {
-        Gemm512(tiles, s.v + pos * tiles * cp, cp, wts.wide + pos * p.c * mp, p.c, mp, s.mo + pos * tiles * mp, mp);
-      } else {
-        SgemmPacked(tiles, s.v + pos * tiles * cp, cp, wts.u[pos], nullptr, s.mo + pos * tiles * mp, mp);
-      }
+      SgemmPacked(tiles, s.v + pos * tiles * cp, cp, wts.u[pos], nullptr, s.mo + pos * tiles * mp, mp);
     }
-    float* yi = y + img * out_image;
     OutputTransform(p, s.mo, bias, relu, yi);
     if (!p.pool && !relu) ApplyActivation(act, yi, out_image);
   }

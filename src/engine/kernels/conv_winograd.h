@@ -2,12 +2,14 @@
 // enough channels (the CNN's conv2, 32 -> 64 on 13x13: 84% of its FLOPs). Each 2x2 output tile comes from a 4x4
 // input tile with 16 multiplications per (input, output channel) pair instead of 36 (2.25x fewer).
 //
-// How: at load, the weights become U[p] = (G g G^T)[p] for the 16 tile positions p, each a [C, M] matrix packed
-// for SgemmPacked. Per image: the padded input is copied channels-last ([H][W][C], so 8 channels are one
-// vector), each 4x4 tile is transformed (V[p][tile][C] = B^T d B, adds only), 16 packed GEMMs give
-// Mo[p][tile][M] = V[p] * U[p], and the output transform (A^T Mo A, adds only) runs 8 output channels at a time,
-// adding bias and applying Relu; with a fused 2x2 max pool (conv_pool.h) the tile IS the pool window, so only its
-// max is stored. Numerics: rounding differs from the direct sum by a few ulps of the partial sums (the transforms
+// How: at load, the weights become U[p] = (G g G^T)[p] for the 16 tile positions p, each a [C, M] matrix. On
+// AVX-512 CPUs, per image: the input is copied zero-padded channel-major, each 4x4 tile is transformed with
+// vectors along the tile row (V[p][C][tile] = B^T d B, adds and lane permutes), 16 GEMMs Mo[p][tile][M] =
+// V[p]^T * U[p] run in 6 x 64 zmm register tiles, and the output transform (A^T Mo A, adds only) runs 8 output
+// channels at a time, adding bias and applying Relu; with a fused 2x2 max pool (conv_pool.h) the tile IS the pool
+// window, so only its max is stored. AVX2 CPUs copy the input channels-last instead (8 channels per vector),
+// write V[p][tile][C] and use SgemmPacked over U[p] packed at load.
+// Numerics: rounding differs from the direct sum by a few ulps of the partial sums (the transforms
 // add and subtract); an Inf/NaN input can turn the other outputs of its 2x2 tile NaN (0 * Inf in the
 // transforms), which the fused max pool would propagate anyway.
 // Thread-safety: WinogradWeights and WinogradPlan are immutable after construction; RunWinogradConv is reentrant.
