@@ -17,6 +17,12 @@ int64_t RoundUp(int64_t v, int64_t to) { return (v + to - 1) / to * to; }
 int64_t MoStride(int64_t m) { return RoundUp(m, 16); }
 
 std::atomic<bool> force_avx2{false};
+// NaN-propagating max (as the MaxPool kernel): a where a > b or a is NaN, else b.
+__attribute__((target("avx512f"))) inline __m512 MaxNaN512(__m512 a, __m512 b) {
+  const __mmask16 keep_a = _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ) | _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q);
+  return _mm512_mask_blend_ps(keep_a, b, a);
+}
+
 bool HasAvx512() {
   static const bool has = __builtin_cpu_supports("avx512f");
   return has && !force_avx2.load(std::memory_order_relaxed);
@@ -218,6 +224,39 @@ __attribute__((target("avx2,fma"))) void OutputTransform(const WinogradPlan& p, 
   }
 }
 
+// OutputTransform for the pooled case on AVX-512: 16 output channels per vector, the four outputs of a tile
+// reduced to their max in registers, then one masked scatter of the 16 channels' values into their planes (the
+// pooled plane of a channel is [th][tw], so its element for tile t is at m * tiles + t).
+__attribute__((target("avx512f"))) void OutputTransformPool512(const WinogradPlan& p, const float* mo,
+                                                               const float* bias, bool relu, float* y) {
+  const int64_t mp = MoStride(p.m), tiles = p.th * p.tw, ps = tiles * mp;
+  const __m512i plane_index = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                                 _mm512_set1_epi32(static_cast<int>(tiles)));
+  for (int64_t m0 = 0; m0 < p.m; m0 += 16) {
+    const __mmask16 lanes = static_cast<__mmask16>((1u << std::min<int64_t>(16, p.m - m0)) - 1);
+    const __m512 b = bias ? _mm512_maskz_loadu_ps(lanes, bias + m0) : _mm512_setzero_ps();
+    float* ym = y + m0 * tiles;
+    for (int64_t t = 0; t < tiles; ++t) {
+      const float* in = mo + t * mp + m0;
+      // Rows of A^T Mo: s0 = m0 + m1 + m2, s1 = m1 - m2 - m3 (row i of the 4x4 Mo tile at in + 4 * i * ps).
+      __m512 s0[4], s1[4];
+      for (int j = 0; j < 4; ++j) {
+        const __m512 r0 = _mm512_load_ps(in + j * ps), r1 = _mm512_load_ps(in + (4 + j) * ps);
+        const __m512 r2 = _mm512_load_ps(in + (8 + j) * ps), r3 = _mm512_load_ps(in + (12 + j) * ps);
+        s0[j] = _mm512_add_ps(_mm512_add_ps(r0, r1), r2);
+        s1[j] = _mm512_sub_ps(_mm512_sub_ps(r1, r2), r3);
+      }
+      const __m512 y00 = _mm512_add_ps(_mm512_add_ps(s0[0], s0[1]), s0[2]);
+      const __m512 y01 = _mm512_sub_ps(_mm512_sub_ps(s0[1], s0[2]), s0[3]);
+      const __m512 y10 = _mm512_add_ps(_mm512_add_ps(s1[0], s1[1]), s1[2]);
+      const __m512 y11 = _mm512_sub_ps(_mm512_sub_ps(s1[1], s1[2]), s1[3]);
+      __m512 mx = _mm512_add_ps(MaxNaN512(MaxNaN512(y00, y01), MaxNaN512(y10, y11)), b);
+      if (relu) mx = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(mx, _mm512_setzero_ps(), _CMP_NLE_UQ), mx);  // > 0 or NaN
+      _mm512_mask_i32scatter_ps(ym + t, lanes, plane_index, mx, 4);
+    }
+  }
+}
+
 }  // namespace
 
 namespace internal {
@@ -323,8 +362,12 @@ void RunWinogradConv(const WinogradPlan& p, const WinogradWeights& wts, int64_t 
       for (int pos = 0; pos < 16; ++pos) {
         Gemm512(tiles, s.v + pos * p.c * tiles, tiles, wts.wide + pos * p.c * mp, p.c, mp, s.mo + pos * tiles * mp, mp);
       }
-      OutputTransform(p, s.mo, bias, relu, yi);
-      if (!p.pool && !relu) ApplyActivation(act, yi, out_image);
+      if (p.pool) {
+        OutputTransformPool512(p, s.mo, bias, relu, yi);
+      } else {
+        OutputTransform(p, s.mo, bias, relu, yi);
+        if (!relu) ApplyActivation(act, yi, out_image);
+      }
       continue;
     }
     for (int64_t ch = 0; ch < p.c; ++ch) {
