@@ -261,6 +261,13 @@ void RunDirectConv(const DirectConvPlan& p, int64_t n, const float* x, const flo
     for (int64_t ch = 0; ch < p.cg; ++ch) std::fill(xs + ch * p.plane + in_plane, xs + (ch + 1) * p.plane, 0.f);
   }
   for (int64_t img = 0; img < n; ++img) {
+    if (img + 1 < n && p.c * in_plane <= 4096) {
+      // Small images at large batches (the CNN's conv1: 3.1 MB of input at batch 1000): fetch the next one now.
+      const char* next = reinterpret_cast<const char*>(x + (img + 1) * p.c * in_plane);
+      for (int64_t off = 0; off < p.c * in_plane * static_cast<int64_t>(sizeof(float)); off += 64) {
+        __builtin_prefetch(next + off);
+      }
+    }
     for (int64_t g = 0; g < p.group; ++g) {
       const float* xg = x + (img * p.c + g * p.cg) * in_plane;
       for (int64_t ch = 0; ch < p.cg; ++ch) {
@@ -285,6 +292,14 @@ void RunDirectConv(const DirectConvPlan& p, int64_t n, const float* x, const flo
         const float* wt = packed_w + (g * p.mg_tiles + t) * p.kdim * kConvTileM;
         if (p.pool_in_registers) {
           const int64_t ph = p.oh / 2, pw = p.ow / 2;
+          // Write-prefetch the next tile's output (at batch 1000 conv1 writes 21.6 MB: the partial-line stores
+          // would otherwise wait for each line to be read).
+          const char* next_out = reinterpret_cast<const char*>(yg + (t + 1) * kConvTileM * out_plane);
+          if ((t + 1) * kConvTileM < p.mg || img + 1 < n) {
+            for (int64_t off = 0; off < kConvTileM * out_plane * static_cast<int64_t>(sizeof(float)); off += 64) {
+              __builtin_prefetch(next_out + off, 1);
+            }
+          }
           const int channels = static_cast<int>(std::min<int64_t>(kConvTileM, p.mg - t * kConvTileM));
           for (int64_t r = 0; r < ph; ++r) {
             ConvPoolTile512(xs + 2 * r * p.wp, p.wp, p.tap_offsets.data(), p.kdim, wt, tile_bias,

@@ -359,7 +359,15 @@ void RunWinogradConv(const WinogradPlan& p, const WinogradWeights& wts, int64_t 
         }
         InputTransformChannelMajor(p, s.x, p.xw, p.xh * p.xw, p.xw, s.v);
       }
+      // At large batches X comes from memory (the CNN's conv1 output is 21.6 MB at batch 1000): each of the 16
+      // products prefetches 1/16 of the next image, which the transform then finds in cache.
+      const char* next = reinterpret_cast<const char*>(xi + p.c * in_plane);
+      const int64_t next_bytes = img + 1 < n ? p.c * in_plane * static_cast<int64_t>(sizeof(float)) : 0;
+      const int64_t chunk = RoundUp((next_bytes + 15) / 16, 64);
       for (int pos = 0; pos < 16; ++pos) {
+        for (int64_t off = pos * chunk; off < std::min(next_bytes, (pos + 1) * chunk); off += 64) {
+          _mm_prefetch(next + off, _MM_HINT_T0);
+        }
         Gemm512(tiles, s.v + pos * p.c * tiles, tiles, wts.wide + pos * p.c * mp, p.c, mp, s.mo + pos * tiles * mp, mp);
       }
       if (p.pool) {
