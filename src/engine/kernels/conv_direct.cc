@@ -102,9 +102,9 @@ __attribute__((target("avx512f"))) inline void PoolStore512(__m512 r0lo, __m512 
 // the registers. Bias after the max is exact (rounding is monotone). Lanes past OW read the next row's positions
 // and are dropped. All four channels are computed (a short last tile's packed weights are zero); only `channels`
 // are stored.
-__attribute__((target("avx512f"))) void ConvPoolTile512(const float* x, int64_t wp, const int32_t* taps, int64_t kdim,
-                                                        const float* w, const float* bias, bool relu, int64_t pw,
-                                                        int channels, float* y, int64_t out_plane) {
+__attribute__((target("avx512f"), always_inline)) inline void ConvPoolTile512(
+    const float* x, int64_t wp, const int32_t* taps, int64_t kdim, const float* w, const float* bias, bool relu,
+    int64_t pw, int channels, float* y, int64_t out_plane) {
   __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;  // channel 0: row 0 lo/hi, row 1 lo/hi
   __m512 b0 = a0, b1 = a0, b2 = a0, b3 = a0;
   __m512 c0 = a0, c1 = a0, c2 = a0, c3 = a0;
@@ -140,6 +140,15 @@ __attribute__((target("avx512f"))) void ConvPoolTile512(const float* x, int64_t 
   if (channels > 1) PoolStore512(b0, b1, b2, b3, bias[1], relu, store, y + out_plane);
   if (channels > 2) PoolStore512(c0, c1, c2, c3, bias[2], relu, store, y + 2 * out_plane);
   if (channels > 3) PoolStore512(d0, d1, d2, d3, bias[3], relu, store, y + 3 * out_plane);
+}
+
+// All ph pooled rows of one 4-channel tile (one call per tile, the row loop inlined around ConvPoolTile512).
+__attribute__((target("avx512f"))) void ConvPoolRows512(const float* x, int64_t wp, const int32_t* taps, int64_t kdim,
+                                                        const float* w, const float* bias, bool relu, int64_t ph,
+                                                        int64_t pw, int channels, float* y, int64_t out_plane) {
+  for (int64_t r = 0; r < ph; ++r) {
+    ConvPoolTile512(x + 2 * r * wp, wp, taps, kdim, w, bias, relu, pw, channels, y + r * pw, out_plane);
+  }
 }
 
 std::atomic<bool> force_avx2{false};
@@ -301,11 +310,8 @@ void RunDirectConv(const DirectConvPlan& p, int64_t n, const float* x, const flo
             }
           }
           const int channels = static_cast<int>(std::min<int64_t>(kConvTileM, p.mg - t * kConvTileM));
-          for (int64_t r = 0; r < ph; ++r) {
-            ConvPoolTile512(xs + 2 * r * p.wp, p.wp, p.tap_offsets.data(), p.kdim, wt, tile_bias,
-                            act.kind == Activation::Kind::kRelu, pw, channels,
-                            yg + t * kConvTileM * out_plane + r * pw, out_plane);
-          }
+          ConvPoolRows512(xs, p.wp, p.tap_offsets.data(), p.kdim, wt, tile_bias, act.kind == Activation::Kind::kRelu,
+                          ph, pw, channels, yg + t * kConvTileM * out_plane, out_plane);
           continue;
         }
         for (int64_t qt = 0; qt < p.q_tiles; ++qt) {
