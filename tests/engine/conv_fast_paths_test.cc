@@ -301,6 +301,7 @@ TEST(ConvFastPathsTest, FusedConvReluMaxPoolMatchesNaiveConvOnEveryPath) {
       {2, 5, 7, 15, 11, 3, 1, 1, 1, 1, 2, 1, true, false},      // strided (im2col), no Relu
       {1, 6, 10, 7, 8, 1, 0, 0, 0, 0, 1, 1, true, true},        // 1x1 (GEMM on X)
       {2, 3, 5, 9, 9, 5, 2, 2, 2, 2},                           // 5x5 (direct)
+      {1, 8, 16, 200, 200},  // Winograd-eligible, but its scratch would exceed 8 MB: direct
   };
   uint32_t seed = 900;
   for (ConvCase t : cases) {

@@ -47,6 +47,7 @@ ConvPath ConvPathOverride() {
   return path;
 }
 bool ForceIm2Col() { return ConvPathOverride() == ConvPath::kIm2Col; }
+constexpr size_t kMaxWinogradScratchBytes = size_t{8} << 20;
 
 // Winograd pays once the transforms are amortised over enough channels (conv1 of the CNN, C = 1, stays direct).
 bool WinogradWorthIt(int64_t c, int64_t m) {
@@ -153,8 +154,11 @@ class ConvKernel final : public OpKernel {
                    win.pad_begin[0] + win.pad_begin[1] + win.pad_begin[2] + win.pad_end[0] + win.pad_end[1] + win.pad_end[2] == 0;
     if (winograd_w_ && winograd_w_->c == c && winograd_w_->m == m && WinogradApplies(win, group_)) {
       plan->winograd = MakeWinogradPlan(win, c, m, pool_);
-      plan->use_winograd = true;
-    } else if (!plan->direct && !ForceIm2Col() && DirectConvApplies(win)) {
+      // The transformed tiles of a whole image live in scratch (16 x tiles x (C + M) floats); large images
+      // (no tile blocking yet) take the direct path rather than a scratch of tens of MB.
+      plan->use_winograd = plan->winograd.scratch_bytes() <= kMaxWinogradScratchBytes;
+    }
+    if (!plan->use_winograd && !plan->direct && !ForceIm2Col() && DirectConvApplies(win)) {
       plan->conv = MakeDirectConvPlan(win, c, m, group_, !packed_w_.empty(), pool_);
       plan->use_direct_conv = c / group_ * plan->conv.plane < INT32_MAX;
     }
