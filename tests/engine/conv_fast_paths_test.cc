@@ -15,6 +15,7 @@
 #include "engine/kernels/conv_direct.h"
 #include "engine/kernels/conv_winograd.h"
 #include "engine/session.h"
+#include "malloc_counter.h"
 #include "tiny_model.h"
 
 namespace reco::engine {
@@ -355,6 +356,47 @@ TEST(ConvFastPathsTest, MaxPoolsThatAreNotPlain2x2StayUnfused) {
   EXPECT_NE(RunModel(ConvPoolModel(t, d, Pool2x2(), true), x, true).plan.find("MaxPool 'pool'"), std::string::npos);
   EXPECT_NE(RunModel(ConvPoolModel(t, d, Pool2x2(), false, true), x, true).plan.find("MaxPool 'pool'"),
             std::string::npos);
+}
+
+// The CNN's two fused blocks (direct conv1 pooled in registers, Winograd conv2 pooled per tile): warm runs on a
+// RunContext touch no heap.
+TEST(ConvFastPathsTest, WarmFusedConvRunsDoNotAllocate) {
+  if (!reco::testing::kAllocHook) GTEST_SKIP() << "allocation hook is off under AddressSanitizer";
+  testing::TinyModel m(13);
+  m.Input("x", DType::kFloat32, {-1, 1, 28, 28})
+      .Init<float>("w1", {32, 1, 3, 3}, RandomFloats(32 * 9, 1))
+      .Init<float>("b1", {32}, RandomFloats(32, 2))
+      .Init<float>("w2", {64, 32, 3, 3}, RandomFloats(64 * 32 * 9, 3, -0.2f, 0.2f))
+      .Init<float>("b2", {64}, RandomFloats(64, 4))
+      .Node("Conv", {"x", "w1", "b1"}, {"c1"})
+      .Node("Relu", {"c1"}, {"r1"})
+      .Node("MaxPool", {"r1"}, {"p1"}, Pool2x2())
+      .Node("Conv", {"p1", "w2", "b2"}, {"c2"})
+      .Node("Relu", {"c2"}, {"r2"})
+      .Node("MaxPool", {"r2"}, {"y"}, Pool2x2())
+      .Output("y", DType::kFloat32, {-1, 64, 5, 5});
+  auto s = Session::LoadFromBytes(m.Bytes());
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  {
+    const long before = reco::testing::MallocCalls();
+    auto* probe = new std::vector<int>(100);
+    const long allocs = reco::testing::MallocCalls() - before;
+    delete probe;
+    ASSERT_GE(allocs, 1);  // the hook counts in this binary, so the zero below means something
+  }
+  RunContext ctx;
+  for (int64_t batch : {1, 4}) {
+    Tensor x = Tensor::FromVector<float>(Shape{batch, 1, 28, 28}, RandomFloats(batch * 784, 5, 0.f, 1.f));
+    const NamedView inputs[] = {{"x", x.view()}};
+    ASSERT_TRUE((*s)->Run(inputs, &ctx).ok());  // cold: plans and sizes the arena
+    const long before = reco::testing::MallocCalls();
+    Status st;
+    for (int i = 0; i < 20; ++i) st = (*s)->Run(inputs, &ctx);
+    const long allocs = reco::testing::MallocCalls() - before;
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    EXPECT_EQ(allocs, 0) << "heap allocations in 20 warm runs at batch " << batch;
+    EXPECT_EQ(ctx.output("y")->shape, (Shape{batch, 64, 5, 5}));
+  }
 }
 
 }  // namespace
