@@ -27,6 +27,7 @@ std::string_view EpilogueOpName(EpilogueInstr::Op op) {
     case Op::kLeakyRelu: return "LeakyRelu";
     case Op::kClip: return "Clip";
     case Op::kMulAdd: return "MulAdd";
+    case Op::kAdd3: return "Add3";
     case Op::kDice: return "Dice";
   }
   return "?";
@@ -35,7 +36,7 @@ std::string_view EpilogueOpName(EpilogueInstr::Op op) {
 int EpilogueOpArity(EpilogueInstr::Op op) {
   using Op = EpilogueInstr::Op;
   if (op == Op::kDice) return 5;
-  if (op == Op::kMulAdd) return 3;
+  if (op == Op::kMulAdd || op == Op::kAdd3) return 3;
   return EpilogueOpIsUnary(op) ? 1 : 2;
 }
 
@@ -113,6 +114,22 @@ bool MatchMulAdd(const EpilogueProgram& p, size_t k, EpilogueInstr* out) {
   return true;
 }
 
+// Add(p, q) -> t, then Add(t, r) or Add(r, t): (p + q) + r, as the two ops round it.
+bool MatchAdd3(const EpilogueProgram& p, size_t k, EpilogueInstr* out) {
+  using Op = EpilogueInstr::Op;
+  if (k + 2 > p.instrs.size() || p.instrs[k].op != Op::kAdd) return false;
+  const auto r = OtherOperand(p.instrs[k + 1], Op::kAdd, p.instrs[k].dst);
+  const size_t two[2] = {k, k + 1};
+  if (!r || Reads(p, p.instrs[k].dst, two) != 0) return false;
+  *out = EpilogueInstr{};
+  out->op = Op::kAdd3;
+  out->dst = p.instrs[k + 1].dst;
+  out->a = p.instrs[k].a;
+  out->b = p.instrs[k].b;
+  out->c = *r;
+  return true;
+}
+
 }  // namespace
 
 void OptimizeEpilogue(EpilogueProgram* program) {
@@ -122,7 +139,7 @@ void OptimizeEpilogue(EpilogueProgram* program) {
     if (MatchDice(*program, k, &fused)) {
       out.push_back(fused);
       k += 6;
-    } else if (MatchMulAdd(*program, k, &fused)) {
+    } else if (MatchMulAdd(*program, k, &fused) || MatchAdd3(*program, k, &fused)) {
       out.push_back(fused);
       k += 2;
     } else {
@@ -140,7 +157,7 @@ void OptimizeEpilogue(EpilogueProgram* program) {
 bool EpilogueOpIsUnary(EpilogueInstr::Op op) {
   using Op = EpilogueInstr::Op;
   return !(op == Op::kAdd || op == Op::kSub || op == Op::kMul || op == Op::kDiv || op == Op::kPRelu ||
-           op == Op::kMulAdd || op == Op::kDice);
+           op == Op::kMulAdd || op == Op::kAdd3 || op == Op::kDice);
 }
 
 namespace {
@@ -236,22 +253,45 @@ class RowCursor {
 
 constexpr int kChunk = 128;  // channels per interpreter step: DIN rows (80, 40, 200) run in one or two steps
 
-inline void Binary(EpilogueInstr::Op op, const float* a, const float* b, float* __restrict d, int w) {
+// Binary, MulAdd and Add3 may write over an operand they read at the same positions (an output row that is x's
+// row in place): ivdep instead of __restrict, so GCC vectorises without a run-time overlap check and its scalar
+// fallback (no element depends on another one's result).
+inline void Binary(EpilogueInstr::Op op, const float* a, const float* b, float* d, int w) {
   using Op = EpilogueInstr::Op;
   switch (op) {
-    case Op::kAdd: for (int i = 0; i < w; ++i) d[i] = a[i] + b[i]; return;
-    case Op::kSub: for (int i = 0; i < w; ++i) d[i] = a[i] - b[i]; return;
-    case Op::kMul: for (int i = 0; i < w; ++i) d[i] = a[i] * b[i]; return;
-    case Op::kDiv: for (int i = 0; i < w; ++i) d[i] = a[i] / b[i]; return;
-    case Op::kPRelu: for (int i = 0; i < w; ++i) d[i] = a[i] < 0.f ? a[i] * b[i] : a[i]; return;
+    case Op::kAdd:
+#pragma GCC ivdep
+      for (int i = 0; i < w; ++i) d[i] = a[i] + b[i];
+      return;
+    case Op::kSub:
+#pragma GCC ivdep
+      for (int i = 0; i < w; ++i) d[i] = a[i] - b[i];
+      return;
+    case Op::kMul:
+#pragma GCC ivdep
+      for (int i = 0; i < w; ++i) d[i] = a[i] * b[i];
+      return;
+    case Op::kDiv:
+#pragma GCC ivdep
+      for (int i = 0; i < w; ++i) d[i] = a[i] / b[i];
+      return;
+    case Op::kPRelu:
+#pragma GCC ivdep
+      for (int i = 0; i < w; ++i) d[i] = a[i] < 0.f ? a[i] * b[i] : a[i];
+      return;
     default: return;
   }
 }
 
-inline void MulAdd(const float* a, const float* b, const float* c, float* __restrict d, int w) {
+inline void MulAdd(const float* a, const float* b, const float* c, float* d, int w) {
+#pragma GCC ivdep
   for (int i = 0; i < w; ++i) d[i] = a[i] * b[i] + c[i];
 }
 
+inline void Add3(const float* a, const float* b, const float* c, float* d, int w) {
+#pragma GCC ivdep
+  for (int i = 0; i < w; ++i) d[i] = (a[i] + b[i]) + c[i];
+}
 
 inline void Unary(const EpilogueInstr& in, const float* a, float* __restrict d, int w) {
   using Op = EpilogueInstr::Op;
@@ -271,10 +311,106 @@ inline void Unary(const EpilogueInstr& in, const float* a, float* __restrict d, 
   }
 }
 
+// The program ends in a Dice with per-channel constants (every Gemm/MatMul + bias + Dice layer of a DIN model,
+// and its first attention layer after the Add3 of the history and target terms) of x in place or of the
+// previous instruction's result: the interpreter runs the rest, writing the output rows, and DiceRows then runs
+// the Dice over the whole row block in place, in one call instead of one per row.
+bool EndsInRowwiseDice(const EpilogueProgram& program, const EpiloguePlan& plan) {
+  if (program.instrs.empty()) return false;
+  const EpilogueInstr& in = program.instrs.back();
+  if (in.op != EpilogueInstr::Op::kDice || in.dst != program.result) return false;
+  const size_t n = program.instrs.size();
+  const bool of_x = n == 1 && in.a == 0 && plan.in_place && plan.x_map.channel_stride == 1;
+  if (!of_x && !(n >= 2 && in.a > 0 && in.a == program.instrs[n - 2].dst)) return false;
+  for (int id : {in.b, in.c, in.d, in.e}) {
+    if (id >= 0) return false;
+    const EpilogueRowMap& m = plan.side_maps[static_cast<size_t>(-1 - id)];
+    if (!m.rows_broadcast || m.channel_stride != 1) return false;
+  }
+  return true;
+}
+
+// [Add or Add3 of x in place and one or two side rows, then a Dice of the sum with per-channel constants] (DIN's
+// first attention layer: the product plus the history and the target terms): the side inputs of the sum, in
+// summation order, in `addends` (-1: none). DiceRowsAdd then does the whole program in one pass per row.
+bool MatchAddsThenDice(const EpilogueProgram& program, const EpiloguePlan& plan, int addends[2]) {
+  using Op = EpilogueInstr::Op;
+  if (program.instrs.size() != 2 || !plan.in_place || plan.x_map.channel_stride != 1) return false;
+  const EpilogueInstr& add = program.instrs[0];
+  if (add.op != Op::kAdd && add.op != Op::kAdd3) return false;
+  // x + s == s + x exactly, so x may be either operand of the first addition.
+  const int first = add.a == 0 ? add.b : add.b == 0 ? add.a : 0;
+  if (first >= 0) return false;
+  addends[0] = -1 - first;
+  addends[1] = -1;
+  if (add.op == Op::kAdd3) {
+    if (add.c >= 0) return false;
+    addends[1] = -1 - add.c;
+  }
+  for (int k = 0; k < 2; ++k) {
+    if (addends[k] >= 0 && plan.side_maps[static_cast<size_t>(addends[k])].channel_stride != 1) return false;
+  }
+  return EndsInRowwiseDice(program, plan);
+}
+
+constexpr size_t kNoDirectWrite = ~size_t{0};
+
+// Which of instructions [0, count) writes the output row directly: the last one, when it makes `result`. Every op
+// computes an element from its operands' elements at the same position, so writing over an operand is fine,
+// except for the unary loops below Sigmoid in Unary(), which are __restrict (x in place is the output row).
+size_t DirectWriteInstr(const EpilogueProgram& program, const EpiloguePlan& plan, size_t count, int result) {
+  if (count == 0) return kNoDirectWrite;
+  const size_t last = count - 1;
+  const EpilogueInstr& in = program.instrs[last];
+  if (in.dst != result) return kNoDirectWrite;
+  if (!EpilogueOpIsUnary(in.op) || in.op == EpilogueInstr::Op::kSigmoid) return last;
+  return in.a == 0 && plan.in_place ? kNoDirectWrite : last;
+}
+
+void Interpret(const EpilogueProgram& program, const EpiloguePlan& plan, size_t count, int result, const float* x,
+               std::span<const float* const> sides, float* out, int64_t row0, int64_t rows);
+
 }  // namespace
 
 void ApplyEpilogue(const EpilogueProgram& program, const EpiloguePlan& plan, const float* x,
                    std::span<const float* const> sides, float* out, int64_t row0, int64_t rows) {
+  const int64_t n = plan.channels;
+  auto side = [&](int id) { return sides[static_cast<size_t>(-1 - id)]; };
+  if (int addends[2]; MatchAddsThenDice(program, plan, addends)) {
+    const EpilogueInstr& d = program.instrs.back();
+    constexpr int64_t kRows = 64;  // row pointers per DiceRowsAdd call
+    const float* add_rows[2][kRows];
+    RowCursor cursor[2];
+    for (int k = 0; k < 2; ++k) {
+      if (addends[k] >= 0) cursor[k].Reset(plan.side_maps[static_cast<size_t>(addends[k])], row0);
+    }
+    for (int64_t r0 = row0; r0 < row0 + rows; r0 += kRows) {
+      const int64_t m = std::min(kRows, row0 + rows - r0);
+      for (int k = 0; k < 2; ++k) {
+        if (addends[k] < 0) continue;
+        for (int64_t i = 0; i < m; ++i, cursor[k].Next()) add_rows[k][i] = sides[addends[k]] + cursor[k].offset();
+      }
+      DiceRowsAdd(out + r0 * n, m, n, n, add_rows[0], addends[1] >= 0 ? add_rows[1] : nullptr, side(d.b),
+                  side(d.c), side(d.d), side(d.e));
+    }
+    return;
+  }
+  const bool dice_rows = EndsInRowwiseDice(program, plan);
+  // The instructions the interpreter runs and the register it leaves in the output rows.
+  const size_t count = program.instrs.size() - (dice_rows ? 1 : 0);
+  const int result = dice_rows ? program.instrs.back().a : program.result;
+  if (count > 0 || !dice_rows) Interpret(program, plan, count, result, x, sides, out, row0, rows);
+  if (dice_rows) {
+    const EpilogueInstr& d = program.instrs.back();
+    DiceRows(out + row0 * n, rows, n, n, side(d.b), side(d.c), side(d.d), side(d.e));
+  }
+}
+
+namespace {
+
+// Runs instructions [0, count) of `program` over rows [row0, row0 + rows), leaving register `result` in `out`.
+void Interpret(const EpilogueProgram& program, const EpiloguePlan& plan, size_t count, int result, const float* x,
+               std::span<const float* const> sides, float* out, int64_t row0, int64_t rows) {
   const int64_t n = plan.channels;
   const int num_sides = program.num_side_inputs;
   alignas(64) float regs[EpilogueProgram::kMaxRegisters][kChunk];
@@ -291,6 +427,7 @@ void ApplyEpilogue(const EpilogueProgram& program, const EpiloguePlan& plan, con
       side_row[s] = splat[s];
     }
   }
+  const size_t direct_write = DirectWriteInstr(program, plan, count, result);
   RowCursor x_cursor, side_cursor[EpilogueProgram::kMaxSideInputs];
   if (!plan.in_place) x_cursor.Reset(plan.x_map, row0);
   for (int s = 0; s < num_sides; ++s) {
@@ -323,22 +460,30 @@ void ApplyEpilogue(const EpilogueProgram& program, const EpiloguePlan& plan, con
         const int s = -1 - id;
         return plan.side_maps[s].channel_stride ? side_row[s] + c0 : side_row[s];
       };
-      for (const EpilogueInstr& in : program.instrs) {
+      for (size_t k = 0; k < count; ++k) {
+        const EpilogueInstr& in = program.instrs[k];
+        // The instruction that makes the result writes the output row itself (no copy pass).
+        float* dst = k == direct_write ? out_row + c0 : regs[in.dst];
         if (in.op == EpilogueInstr::Op::kDice) {
-          DiceArray(operand(in.a), operand(in.b), operand(in.c), operand(in.d), operand(in.e), regs[in.dst], w);
+          DiceArray(operand(in.a), operand(in.b), operand(in.c), operand(in.d), operand(in.e), dst, w);
         } else if (in.op == EpilogueInstr::Op::kMulAdd) {
-          MulAdd(operand(in.a), operand(in.b), operand(in.c), regs[in.dst], w);
+          MulAdd(operand(in.a), operand(in.b), operand(in.c), dst, w);
+        } else if (in.op == EpilogueInstr::Op::kAdd3) {
+          Add3(operand(in.a), operand(in.b), operand(in.c), dst, w);
         } else if (EpilogueOpIsUnary(in.op)) {
-          Unary(in, operand(in.a), regs[in.dst], w);
+          Unary(in, operand(in.a), dst, w);
         } else {
-          Binary(in.op, operand(in.a), operand(in.b), regs[in.dst], w);
+          Binary(in.op, operand(in.a), operand(in.b), dst, w);
         }
       }
+      if (direct_write != kNoDirectWrite) continue;
       // A plain loop: GCC turns a variable-length memcpy into `rep movsq`, whose start-up cost dominated here.
-      const float* res = operand(program.result);
+      const float* res = operand(result);
       for (int i = 0; i < w; ++i) out_row[c0 + i] = res[i];
     }
   }
 }
+
+}  // namespace
 
 }  // namespace reco::engine

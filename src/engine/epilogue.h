@@ -34,12 +34,13 @@ struct EpilogueInstr {
     kAdd, kSub, kMul, kDiv, kPRelu, kSigmoid, kRelu, kTanh, kExp, kNeg, kAbs, kLeakyRelu, kClip,
     // Made by OptimizeEpilogue from the basic ops above (one pass over the chunk instead of several):
     kMulAdd,  // a * b + c
+    kAdd3,    // (a + b) + c: two Adds in a row (DIN's first attention layer adds a history and a target term)
     kDice,    // a * (e + d * sigmoid(a * b + c)): the exported Dice, x * (alpha + (1 - alpha) * p)
   };
   Op op = Op::kAdd;
   int dst = 0;
   // Operands: >= 0 a register, < 0 side input number (-1 - operand). Unary ops read `a` only, binary ops `a`
-  // and `b`, kMulAdd also `c`, kDice all five.
+  // and `b`, kMulAdd and kAdd3 also `c`, kDice all five.
   int a = 0;
   int b = 0;
   int c = 0;
@@ -66,9 +67,9 @@ bool EpilogueOpIsUnary(EpilogueInstr::Op op);
 // Number of operands an op reads (1, 2, 3 or 5).
 int EpilogueOpArity(EpilogueInstr::Op op);
 
-// Rewrites known sequences into single instructions (Dice's six ops into kDice, Mul then Add into kMulAdd) when
-// their intermediate registers are read by nothing else, and rebuilds `label`. Same results up to float
-// rounding of a fused multiply-add.
+// Rewrites known sequences into single instructions (Dice's six ops into kDice, Mul then Add into kMulAdd, Add
+// then Add into kAdd3) when their intermediate registers are read by nothing else, and rebuilds `label`. Same
+// results up to float rounding of a fused multiply-add (kAdd3 keeps the two additions' order and rounding).
 void OptimizeEpilogue(EpilogueProgram* program);
 
 // How one operand of the epilogue maps onto the output's rows: element (row r, channel c) lives at

@@ -98,8 +98,56 @@ TEST(EpilogueFusionTest, BroadcastSideInputsComputedAfterTheGemm) {
   Tensor target = Tensor::FromVector<float>(Shape{b, e}, RandomFloats(b * e, 6));
   const std::string plan =
       ExpectFusedMatchesUnfused(m.Bytes(), {{"prod", &prod}, {"hist", &hist}, {"target", &target}});
-  EXPECT_NE(plan.find("MatMul+[Add,Add,Dice] 'mm_prod'"), std::string::npos) << plan;
+  EXPECT_NE(plan.find("MatMul+[Add3,Dice] 'mm_prod'"), std::string::npos) << plan;
   EXPECT_NE(plan.find("MatMul 'mm_hist'"), std::string::npos) << plan;
+}
+
+// The one-pass forms of ApplyEpilogue (DiceRowsAdd for [Add3|Add, Dice], DiceRows after the interpreter for a
+// prefix then Dice) against the unfused graph, at DIN's widths (80: a 16-lane tail; 40: an 8-lane tail; 21: a
+// masked tail) and with more rows than one GEMM row block or one 64-row batch of row pointers, so the history
+// term's rows wrap around L inside a block and the target term's change every L rows.
+TEST(EpilogueFusionTest, OnePassDiceFormsMatchUnfusedAcrossRowBlocks) {
+  for (const int a : {80, 40, 21}) {
+    const int e = 8, b = 37, l = 10;
+    testing::TinyModel m;
+    m.Input("prod", DType::kFloat32, {-1, l, e})
+        .Input("hist", DType::kFloat32, {1, l, e})
+        .Input("target", DType::kFloat32, {-1, e})
+        .Input("x2", DType::kFloat32, {-1, l, a})
+        .Input("x3", DType::kFloat32, {-1, l, a})
+        .Init<float>("wp", {e, a}, RandomFloats(e * a, 1))
+        .Init<float>("wh", {e, a}, RandomFloats(e * a, 2))
+        .Init<float>("wt", {e, a}, RandomFloats(e * a, 3))
+        .Init<float>("w2", {a, a}, RandomFloats(a * a, 7))
+        .Init<float>("b2", {a}, RandomFloats(a, 8))
+        .Init<float>("w3", {a, a}, RandomFloats(a * a, 9))
+        .Init<float>("c3", {a}, RandomFloats(a, 10, 0.5f, 1.5f))
+        .Init<int64_t>("axes", {1}, {1})
+        .Node("MatMul", {"hist", "wh"}, {"hist_term"}, {}, "mm_hist")
+        .Node("MatMul", {"prod", "wp"}, {"prod_term"}, {}, "mm_prod")
+        .Node("MatMul", {"target", "wt"}, {"tgt"}, {}, "mm_tgt")
+        .Node("Unsqueeze", {"tgt", "axes"}, {"tgt3"})
+        .Node("Add", {"hist_term", "prod_term"}, {"s1"})  // x as the second operand of the first Add
+        .Node("Add", {"tgt3", "s1"}, {"s2"});
+    AddDiceChain(m, "s2", "d0", a, 20).Output("d0", DType::kFloat32, {-1, l, a});
+    // Second and third layers read inputs of their own, so rounding differences do not compound across layers.
+    // Second: only the history term (one Add, then Dice).
+    m.Node("MatMul", {"x2", "w2"}, {"y2"}, {}, "mm_2").Node("Add", {"y2", "hist_term"}, {"z2"});
+    AddDiceChain(m, "z2", "d1", a, 30).Output("d1", DType::kFloat32, {-1, l, a});
+    // Third layer: a Mul by per-channel constants before the Dice (interpreter prefix, then DiceRows).
+    m.Node("MatMul", {"x3", "w3"}, {"y3"}, {}, "mm_3").Node("Mul", {"y3", "c3"}, {"z3"});
+    AddDiceChain(m, "z3", "d2", a, 40).Output("d2", DType::kFloat32, {-1, l, a});
+    Tensor prod = Tensor::FromVector<float>(Shape{b, l, e}, RandomFloats(b * l * e, 4));
+    Tensor hist = Tensor::FromVector<float>(Shape{1, l, e}, RandomFloats(l * e, 5));
+    Tensor target = Tensor::FromVector<float>(Shape{b, e}, RandomFloats(b * e, 6));
+    Tensor x2 = Tensor::FromVector<float>(Shape{b, l, a}, RandomFloats(b * l * a, 11));
+    Tensor x3 = Tensor::FromVector<float>(Shape{b, l, a}, RandomFloats(b * l * a, 12));
+    const std::string plan = ExpectFusedMatchesUnfused(
+        m.Bytes(), {{"prod", &prod}, {"hist", &hist}, {"target", &target}, {"x2", &x2}, {"x3", &x3}});
+    EXPECT_NE(plan.find("MatMul+[Add3,Dice] 'mm_prod'"), std::string::npos) << plan;
+    EXPECT_NE(plan.find("MatMul+[Add,Dice] 'mm_2'"), std::string::npos) << plan;
+    EXPECT_NE(plan.find("MatMul+[Mul,Dice] 'mm_3'"), std::string::npos) << plan;
+  }
 }
 
 // A chain value read outside the chain blocks every chain that would hide it: Sigmoid's output is a graph output

@@ -55,6 +55,10 @@ class UnaryKernel final : public OpKernel {
       if constexpr (!kFloatOnly || std::is_floating_point_v<T>) {
         const T* in = x.data_as<T>();
         T* out = y.data_as<T>();
+        if constexpr (std::is_same_v<F, SigmoidF> && std::is_same_v<T, float>) {
+          SigmoidArray(in, out, n);  // 16 or 8 lanes by hand (fast_math.h): ~2x the compiler's FastSigmoid loop
+          return;
+        }
         const F f;
         for (int64_t i = 0; i < n; ++i) out[i] = f(in[i]);
       }
