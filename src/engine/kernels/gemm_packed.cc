@@ -104,6 +104,15 @@ PackedMatrix PackedMatrix::Pack(const float* b, int64_t k, int64_t n, bool trans
     }
     return out;
   }
+  if (out.narrow_cols_ > 0) {
+    const int64_t pairs = (k + 1) / 2, col0 = out.full_panels_ * kPanel;
+    const size_t floats = static_cast<size_t>(pairs * kPanel);
+    out.pairs_.reset(static_cast<float*>(::operator new[](floats * sizeof(float), kAlign)));
+    std::memset(out.pairs_.get(), 0, floats * sizeof(float));
+    for (int64_t p = 0; p < k; ++p) {
+      for (int64_t q = 0; q < out.narrow_cols_; ++q) out.pairs_[(p / 2) * kPanel + 2 * q + p % 2] = at(p, col0 + q);
+    }
+  }
   const int64_t panels = out.full_panels_ + (out.narrow_cols_ > 0 ? 1 : 0);
   for (int64_t j = 0; j < panels; ++j) {
     const int64_t width = j < out.full_panels_ ? kPanel : kNarrowPanel;

@@ -62,6 +62,9 @@ class PackedMatrix {
   bool has_narrow_panel() const { return narrow_cols_ > 0; }  // the 8-wide tail panel
   int64_t narrow_cols() const { return narrow_cols_; }        // valid columns of the 8-wide tail (0..8)
   const float* panel(int64_t j) const { return data_.get() + j * k_ * kPanel; }  // j <= full_panels()
+  // The 8-wide tail panel again, k-pair interleaved for the AVX-512 kernel: pair i (rows 2i, 2i+1 of B) is 16
+  // floats b[2i][0], b[2i+1][0], b[2i][1], b[2i+1][1], ... (a missing row 2i+1 is zeros). Null without a tail.
+  const float* narrow_pairs() const { return pairs_.get(); }
   // kDot layout: column j of B, k_padded() floats (zeros past k).
   int64_t k_padded() const { return k_padded_; }
   const float* column(int64_t j) const { return data_.get() + j * k_padded_; }
@@ -71,6 +74,7 @@ class PackedMatrix {
     void operator()(float* p) const;
   };
   std::unique_ptr<float[], AlignedDelete> data_;
+  std::unique_ptr<float[], AlignedDelete> pairs_;
   size_t floats_ = 0;
   Layout layout_ = Layout::kPanels;
   int64_t k_ = 0, n_ = 0, full_panels_ = 0, narrow_cols_ = 0, k_padded_ = 0;

@@ -1,14 +1,15 @@
 // AVX-512 micro-kernels of SgemmPacked for the 16-wide panels (see gemm_packed.h): one zmm register is exactly
 // one panel row, so the packing is the AVX2 path's and only the register tile changes. Why: on CPUs with two
 // 512-bit FMA pipes (Zen 4/5, recent Xeons) the AVX2 kernel reaches at most half of the machine's FLOP/s, and
-// ONNX Runtime's MLAS does use AVX-512 there. The 8-wide tail panel and the dot-product layout (N <= 4) stay on
-// the AVX2 kernels: they are a small share of any product.
+// ONNX Runtime's MLAS does use AVX-512 there. The dot-product layout (N <= 4) stays on the AVX2 kernels; the
+// 8-wide tail panel has a k-pair kernel of its own (NarrowPairs).
 // Every function here is compiled for AVX-512F whatever the engine's compile flags; callers check
 // PackedGemmAvx512Available() first.
 #include <immintrin.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 
 #include "engine/kernels/gemm_packed.h"
 
@@ -88,6 +89,50 @@ constexpr RowsFn kFewRows[kTileRows] = {nullptr,          FullPanels<1, 8>, Full
                                         FullPanels<4, 2>, FullPanels<5, 2>, FullPanels<6, 2>,  FullPanels<7, 2>,
                                         FullPanels<8, 2>, FullPanels<9, 2>, FullPanels<10, 2>, FullPanels<11, 2>};
 
+// The 8-wide tail panel (N % 16 in 1..8, e.g. DIN's 80 -> 40 layer): one zmm accumulator per row holds its 8
+// columns for even k in the even lanes and for odd k in the odd lanes, against B's k-pair layout
+// (PackedMatrix::narrow_pairs) and A's two adjacent elements broadcast as one 64-bit element (vbroadcastsd from
+// memory: a load, no FP-pipe shuffle), so one FMA does two k steps: half the FMAs of the 8-lane AVX2 kernel, which
+// cost as much as a full 16-wide panel. The lane pairs are added at the end.
+template <int MR>
+__attribute__((target("avx512f"))) void NarrowPairs(const PackedProblem& pb, int64_t row) {
+  const PackedMatrix& b = *pb.b;
+  const int64_t k = b.k(), pairs = k / 2, col = b.full_panels() * PackedMatrix::kPanel;
+  const float* bp = b.narrow_pairs();
+  const float* a = pb.a + row * pb.lda;
+  __m512 acc[MR];
+#pragma GCC unroll 12
+  for (int r = 0; r < MR; ++r) acc[r] = _mm512_setzero_ps();
+#pragma GCC unroll 2
+  for (int64_t i = 0; i < pairs; ++i) {
+    const __m512 bv = _mm512_load_ps(bp + i * PackedMatrix::kPanel);
+#pragma GCC unroll 12
+    for (int r = 0; r < MR; ++r) {
+      double two;  // a[r][2i], a[r][2i + 1] as one 64-bit element: vbroadcastsd from memory is a plain load
+      std::memcpy(&two, a + r * pb.lda + 2 * i, sizeof two);
+      acc[r] = _mm512_fmadd_ps(_mm512_castpd_ps(_mm512_set1_pd(two)), bv, acc[r]);
+    }
+  }
+  if (k % 2 != 0) {  // the last k alone: its pair's odd half of B is zeros
+    const __m512 bv = _mm512_load_ps(bp + pairs * PackedMatrix::kPanel);
+#pragma GCC unroll 12
+    for (int r = 0; r < MR; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r * pb.lda + k - 1]), bv, acc[r]);
+  }
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0);
+  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0);
+  const __mmask16 m = ColumnMask(b.narrow_cols());
+  const __m512 bias = pb.bias != nullptr ? _mm512_maskz_loadu_ps(m, pb.bias + col) : _mm512_setzero_ps();
+#pragma GCC unroll 12
+  for (int r = 0; r < MR; ++r) {
+    const __m512 sum = _mm512_add_ps(_mm512_permutexvar_ps(even, acc[r]), _mm512_permutexvar_ps(odd, acc[r]));
+    _mm512_mask_storeu_ps(pb.c + (row + r) * pb.ldc + col, m, _mm512_add_ps(bias, sum));
+  }
+}
+
+constexpr RowsFn kNarrowPairsRows[kTileRows + 1] = {
+    nullptr,        NarrowPairs<1>, NarrowPairs<2>, NarrowPairs<3>,  NarrowPairs<4>,  NarrowPairs<5>, NarrowPairs<6>,
+    NarrowPairs<7>, NarrowPairs<8>, NarrowPairs<9>, NarrowPairs<10>, NarrowPairs<11>, NarrowPairs<12>};
+
 __attribute__((target("avx512f"))) void PrefetchTile(const PackedProblem& pb, int64_t row) {
   const int64_t a_bytes = pb.b->k() * static_cast<int64_t>(sizeof(float));
   const int64_t c_bytes = pb.b->n() * static_cast<int64_t>(sizeof(float));
@@ -109,7 +154,8 @@ void PackedRowBlockAvx512(const PackedProblem& pb, int64_t row0, int64_t rows) {
     FullPanels<kTileRows, 2>(pb, row0 + i);
   }
   if (i < rows) kFewRows[rows - i](pb, row0 + i);
-  if (pb.b->has_narrow_panel()) PackedNarrowPanelAvx2(pb, row0, rows);
+  if (!pb.b->has_narrow_panel()) return;
+  for (int64_t r = 0; r < rows; r += kTileRows) kNarrowPairsRows[std::min(kTileRows, rows - r)](pb, row0 + r);
 }
 
 }  // namespace reco::engine::internal
