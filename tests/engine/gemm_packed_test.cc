@@ -154,6 +154,17 @@ TEST(SgemmPacked, PanelLayout) {
     EXPECT_EQ(reinterpret_cast<uintptr_t>(p.panel(0)) % 64, 0u) << "n=" << w.n;
     // Column 0 of row 1 sits at offset 1 * panel width of the first panel.
     EXPECT_EQ(p.panel(0)[p.full_panels() > 0 ? 16 : 8], b[static_cast<size_t>(w.n)]) << "n=" << w.n;
+    // The tail's k-pair copy (K = 3: pairs {0, 1} and {2, zeros}): b[k][c] at pair k / 2, lane 2 c + k % 2.
+    ASSERT_EQ(p.narrow_pairs() != nullptr, w.narrow > 0) << "n=" << w.n;
+    if (w.narrow == 0) continue;
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(p.narrow_pairs()) % 64, 0u) << "n=" << w.n;
+    const int64_t col0 = w.full * 16;
+    for (int64_t k = 0; k < 4; ++k) {
+      for (int64_t c = 0; c < 8; ++c) {
+        const float want = k < 3 && c < w.narrow ? b[static_cast<size_t>(k * w.n + col0 + c)] : 0.f;
+        EXPECT_EQ(p.narrow_pairs()[(k / 2) * 16 + 2 * c + k % 2], want) << "n=" << w.n << " k=" << k << " c=" << c;
+      }
+    }
   }
 }
 

@@ -107,6 +107,7 @@ PackedMatrix PackedMatrix::Pack(const float* b, int64_t k, int64_t n, bool trans
   if (out.narrow_cols_ > 0) {
     const int64_t pairs = (k + 1) / 2, col0 = out.full_panels_ * kPanel;
     const size_t floats = static_cast<size_t>(pairs * kPanel);
+    out.pair_floats_ = floats;
     out.pairs_.reset(static_cast<float*>(::operator new[](floats * sizeof(float), kAlign)));
     std::memset(out.pairs_.get(), 0, floats * sizeof(float));
     for (int64_t p = 0; p < k; ++p) {

@@ -55,7 +55,7 @@ class PackedMatrix {
   int64_t k() const { return k_; }
   int64_t n() const { return n_; }
   bool empty() const { return k_ == 0 || n_ == 0; }
-  size_t bytes() const { return floats_ * sizeof(float); }
+  size_t bytes() const { return (floats_ + pair_floats_) * sizeof(float); }  // with the k-pair tail copy
   Layout layout() const { return layout_; }
   // kPanels layout.
   int64_t full_panels() const { return full_panels_; }        // 16-wide panels
@@ -76,6 +76,7 @@ class PackedMatrix {
   std::unique_ptr<float[], AlignedDelete> data_;
   std::unique_ptr<float[], AlignedDelete> pairs_;
   size_t floats_ = 0;
+  size_t pair_floats_ = 0;
   Layout layout_ = Layout::kPanels;
   int64_t k_ = 0, n_ = 0, full_panels_ = 0, narrow_cols_ = 0, k_padded_ = 0;
 };
