@@ -211,6 +211,48 @@ TEST_F(HttpServerTest, ConnectionCloseAndHttp10) {
   }
 }
 
+TEST_F(HttpServerTest, LargeResponseToASlowReaderDoesNotHoldTheWorker) {
+  // A response far larger than the socket buffers, to a client that does not read for a while: the write must
+  // wait for the socket (not block the only worker), then finish intact. The metrics route serves the big body.
+  const std::string big(8 << 20, 'x');
+  RestHandler::Options options;
+  options.metrics_text = [&big] { return big; };
+  RestHandler handler(&service_, options);
+  HttpServerOptions server_options;
+  server_options.port = 0;
+  server_options.num_threads = 1;
+  HttpServer server(server_options, &handler);
+  ASSERT_TRUE(server.Start().ok());
+  const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(server.port()));
+
+  tcp::socket reader(ioc_);
+  reader.open(tcp::v4());
+  reader.set_option(asio::socket_base::receive_buffer_size(4096));
+  reader.connect(endpoint);
+  http::request<http::empty_body> get{http::verb::get, options.metrics_path, 11};
+  get.set(http::field::host, "localhost");
+  http::write(reader, get);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the server is now stuck on a full socket
+
+  tcp::socket other(ioc_);
+  other.connect(endpoint);
+  http::request<http::empty_body> status{http::verb::get, "/v1/models/seed", 11};
+  status.set(http::field::host, "localhost");
+  http::write(other, status);
+  beast::flat_buffer other_buffer;
+  http::response<http::string_body> other_res;
+  http::read(other, other_buffer, other_res);
+  EXPECT_EQ(other_res.result_int(), 200u) << other_res.body();
+
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(big.size() + 1);
+  http::read(reader, buffer, parser);
+  EXPECT_EQ(parser.get().result_int(), 200u);
+  EXPECT_EQ(parser.get().body().size(), big.size());
+  EXPECT_EQ(parser.get().body(), big);
+}
+
 TEST_F(HttpServerTest, SlowClientIsCutOffWithoutHoldingTheWorker) {
   // The slow client starts a request and trickles bytes; the only worker thread must stay free for others.
   tcp::socket slow = Connect();
