@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "engine/kernels/conv_pool.h"
+#include "engine/kernels/vec8.h"
 
 namespace reco::engine {
 namespace {
@@ -14,13 +15,6 @@ namespace {
 constexpr int64_t kAlignFloats = 16;  // 64 bytes
 int64_t RoundUp(int64_t v, int64_t to) { return (v + to - 1) / to * to; }
 
-using V8 = float __attribute__((vector_size(32)));
-inline V8 LoadU(const float* p) {
-  V8 v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-inline void StoreU(float* p, V8 v) { std::memcpy(p, &v, sizeof(v)); }
 
 // One micro-tile: y[i][j] = bias[i] + sum_k w[k][i] * x[taps[k] + j], i < 4, j < 24. The 12 accumulators stay
 // in registers across all taps. Compiled for AVX2+FMA only (DirectConvApplies checks the CPU): a generic build of

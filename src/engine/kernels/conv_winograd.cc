@@ -8,6 +8,8 @@
 #include <cstring>
 #include <vector>
 
+#include "engine/kernels/vec8.h"
+
 namespace reco::engine {
 namespace {
 
@@ -76,13 +78,6 @@ void Gemm512(int64_t rows, const float* a, int64_t lda, const float* b, int64_t 
   }
 }
 
-using V8 = float __attribute__((vector_size(32)));
-inline V8 LoadU(const float* p) {
-  V8 v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-inline void StoreU(float* p, V8 v) { std::memcpy(p, &v, sizeof(v)); }
 // NaN-propagating max and Relu (as the MaxPool and Relu kernels).
 inline V8 MaxNaN(V8 a, V8 b) { return (a > b) | (a != a) ? a : b; }
 inline V8 Relu(V8 v) { return (v > 0.f) | (v != v) ? v : V8{}; }

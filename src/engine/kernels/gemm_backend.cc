@@ -25,6 +25,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "engine/kernels/vec8.h"
+
 // Debian's libdnnl uses OpenMP (DNNL_CPU_RUNTIME == OMP). Weak, so we need not link libgomp ourselves: it is
 // loaded as libdnnl's dependency and the dynamic linker resolves the symbol from it.
 extern "C" void omp_set_num_threads(int) __attribute__((weak));
@@ -36,14 +38,6 @@ constexpr int64_t kDirectMaxMacs = 4 * 1024;
 constexpr int64_t kDirectMaxRows = 4;
 constexpr int64_t kDirectMaxK = 16;
 constexpr int64_t kOpenBlasSlab = 1024;
-// GCC vector extension: 8 floats, one ymm register in the AVX2 clone (two xmm in the default one).
-using V8 = float __attribute__((vector_size(32)));
-inline V8 LoadU(const float* p) {
-  V8 v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-inline void StoreU(float* p, V8 v) { std::memcpy(p, &v, sizeof(v)); }
 
 // C = alpha * op(A) * op(B) + beta * C with the inner loop over contiguous columns of C (and of B when B is not
 // transposed), so it vectorises without -ffast-math. Compiled twice; the loader picks AVX2/FMA when present.

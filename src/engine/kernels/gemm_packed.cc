@@ -161,6 +161,17 @@ void SgemmPacked(int64_t m, const float* a, int64_t lda, const PackedMatrix& b, 
 }
 
 namespace internal {
+void PrefetchRows(const PackedProblem& pb, int64_t row, int64_t rows) {
+  const int64_t a_bytes = pb.b->k() * static_cast<int64_t>(sizeof(float));
+  const int64_t c_bytes = pb.b->n() * static_cast<int64_t>(sizeof(float));
+  for (int64_t r = row; r < std::min(row + rows, pb.m); ++r) {
+    const char* ar = reinterpret_cast<const char*>(pb.a + r * pb.lda);
+    for (int64_t off = 0; off < a_bytes; off += 64) __builtin_prefetch(ar + off, /*rw=*/0, /*locality=*/3);
+    char* cr = reinterpret_cast<char*>(pb.c + r * pb.ldc);
+    for (int64_t off = 0; off < c_bytes; off += 64) __builtin_prefetch(cr + off, /*rw=*/1, /*locality=*/3);
+  }
+}
+
 void SetPackedGemmForcePortableForTesting(bool force) { g_force_portable.store(force, std::memory_order_relaxed); }
 void SetPackedGemmForceAvx2ForTesting(bool force) { g_force_avx2.store(force, std::memory_order_relaxed); }
 }  // namespace internal

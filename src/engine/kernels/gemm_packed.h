@@ -117,6 +117,9 @@ struct PackedProblem {
   int64_t ldc;
   bool prefetch;  // prefetch the next 6-row tile of A and C (large, streaming products; see gemm_packed.cc)
 };
+// Rows [row, row + rows) of A into L1 and of C for writing, while the current tile computes (large products only:
+// PackedProblem::prefetch). Prefetches never fault; rows past m are skipped.
+void PrefetchRows(const PackedProblem& pb, int64_t row, int64_t rows);
 // Computes rows [row0, row0 + rows) of C with the AVX2+FMA kernels (gemm_packed_avx2.cc; only call when
 // PackedGemmAvailable()).
 void PackedRowBlockAvx2(const PackedProblem& pb, int64_t row0, int64_t rows);

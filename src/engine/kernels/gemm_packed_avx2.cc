@@ -201,19 +201,6 @@ __attribute__((target("avx2,fma"))) void DotRows(const PackedProblem& pb, int64_
   for (; i < row0 + rows; ++i) DotTile<1, NC>(pb.a + i * pb.lda, pb.lda, *pb.b, pb.bias, pb.c + i * pb.ldc, pb.ldc);
 }
 
-// Rows [row, row + 6) of A into L1 and of C for writing, while the current tile computes (large products only:
-// PackedProblem::prefetch). Prefetches never fault; rows past m are skipped anyway.
-__attribute__((target("avx2,fma"))) void PrefetchTile(const PackedProblem& pb, int64_t row) {
-  const int64_t a_bytes = pb.b->k() * static_cast<int64_t>(sizeof(float));
-  const int64_t c_bytes = pb.b->n() * static_cast<int64_t>(sizeof(float));
-  for (int64_t r = row; r < std::min(row + kTileRows, pb.m); ++r) {
-    const char* ar = reinterpret_cast<const char*>(pb.a + r * pb.lda);
-    for (int64_t off = 0; off < a_bytes; off += 64) _mm_prefetch(ar + off, _MM_HINT_T0);
-    char* cr = reinterpret_cast<char*>(pb.c + r * pb.ldc);
-    for (int64_t off = 0; off < c_bytes; off += 64) __builtin_prefetch(cr + off, /*rw=*/1, /*locality=*/3);
-  }
-}
-
 }  // namespace
 
 // Rows [row0, row0 + rows) of C. Panels: each 6-row tile of A (6 x K floats) is reused from L1 across all
@@ -226,7 +213,7 @@ __attribute__((target("avx2,fma"))) void PackedRowBlockAvx2(const PackedProblem&
   }
   int64_t i = 0;
   for (; i + kTileRows <= rows; i += kTileRows) {
-    if (pb.prefetch) PrefetchTile(pb, row0 + i + kTileRows);
+    if (pb.prefetch) PrefetchRows(pb, row0 + i + kTileRows, kTileRows);
     FullPanels<6, 1>(pb, row0 + i);
   }
   if (i < rows) kFullPanelsFewRows[rows - i](pb, row0 + i);

@@ -133,24 +133,13 @@ constexpr RowsFn kNarrowPairsRows[kTileRows + 1] = {
     nullptr,        NarrowPairs<1>, NarrowPairs<2>, NarrowPairs<3>,  NarrowPairs<4>,  NarrowPairs<5>, NarrowPairs<6>,
     NarrowPairs<7>, NarrowPairs<8>, NarrowPairs<9>, NarrowPairs<10>, NarrowPairs<11>, NarrowPairs<12>};
 
-__attribute__((target("avx512f"))) void PrefetchTile(const PackedProblem& pb, int64_t row) {
-  const int64_t a_bytes = pb.b->k() * static_cast<int64_t>(sizeof(float));
-  const int64_t c_bytes = pb.b->n() * static_cast<int64_t>(sizeof(float));
-  for (int64_t r = row; r < std::min(row + kTileRows, pb.m); ++r) {
-    const char* ar = reinterpret_cast<const char*>(pb.a + r * pb.lda);
-    for (int64_t off = 0; off < a_bytes; off += 64) _mm_prefetch(ar + off, _MM_HINT_T0);
-    char* cr = reinterpret_cast<char*>(pb.c + r * pb.ldc);
-    for (int64_t off = 0; off < c_bytes; off += 64) __builtin_prefetch(cr + off, /*rw=*/1, /*locality=*/3);
-  }
-}
-
 }  // namespace
 
 void PackedRowBlockAvx512(const PackedProblem& pb, int64_t row0, int64_t rows) {
   if (pb.b->layout() == PackedMatrix::Layout::kDot) return PackedRowBlockAvx2(pb, row0, rows);
   int64_t i = 0;
   for (; i + kTileRows <= rows; i += kTileRows) {
-    if (pb.prefetch) PrefetchTile(pb, row0 + i + kTileRows);
+    if (pb.prefetch) PrefetchRows(pb, row0 + i + kTileRows, kTileRows);
     FullPanels<kTileRows, 2>(pb, row0 + i);
   }
   if (i < rows) kFewRows[rows - i](pb, row0 + i);
