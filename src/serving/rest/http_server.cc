@@ -63,7 +63,7 @@ Status Gunzip(const std::string& in, int64_t limit, std::string* out) {
   return Status::Ok();
 }
 
-// Body of an HTTP response: status line and headers composed by hand into one buffer with the body, so a response
+// A whole HTTP response: status line and headers composed by hand into one buffer with the body, so a response
 // is one send() (Beast's serializer hands the kernel eight pieces; same call count, but more work per request).
 void ComposeResponse(int status, std::string_view content_type, std::string_view body, bool keep_alive,
                      unsigned version, bool head, std::string* out) {
@@ -149,8 +149,8 @@ class Connection final : public std::enable_shared_from_this<Connection>, public
                         ? PayloadTooLargeError(fmt::format("the body exceeds --max_request_bytes={}",
                                                            options_.max_request_bytes))
                         : InvalidArgumentError(fmt::format("malformed HTTP request: {}", ec.message()));
-    const std::string body = ErrorJson(status.message());
-    ComposeResponse(HttpStatusCode(status), "application/json", body, /*keep_alive=*/false, 11, false, &out_);
+    error_body_ = ErrorJson(status.message());
+    ComposeResponse(HttpStatusCode(status), "application/json", error_body_, /*keep_alive=*/false, 11, false, &out_);
     keep_alive_ = false;
     if (Flush()) Process();
   }
@@ -270,8 +270,8 @@ struct HttpServer::Impl {
         beast::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
         // Start on the connection's own thread: its sweeper and socket are only ever touched there.
-        asio::post(target.ioc, [this, &target, s = std::make_shared<tcp::socket>(std::move(socket))]() mutable {
-          std::make_shared<Connection>(std::move(*s), options, handler)->Start(target.sweeper);
+        asio::post(target.ioc, [this, &target, socket = std::move(socket)]() mutable {
+          std::make_shared<Connection>(std::move(socket), options, handler)->Start(target.sweeper);
         });
       }
       Accept();
