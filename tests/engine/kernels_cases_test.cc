@@ -107,6 +107,49 @@ TEST(ReduceCases, ReduceMaxPropagatesNaNAndMeanOfAllAxes) {
   ExpectNear(*mean, {3});
 }
 
+// The kernel has two paths: row accumulation when the reduced axes form one contiguous run once size-1 axes are
+// dropped, and a strided walk otherwise. Every axis pattern below is checked against a naive reference.
+TEST(ReduceCases, EveryAxisPatternMatchesANaiveReference) {
+  const std::vector<int64_t> dims = {3, 4, 1, 5, 2};
+  std::vector<float> x(120);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>((i * 37) % 23) - 11.0f + 0.25f * static_cast<float>(i % 3);
+  const std::vector<std::vector<int64_t>> axis_sets = {{1}, {1, 2, 3}, {0, 2, 4}, {3, 4}, {0, 1}, {}, {2}, {-1}, {0, 4}};
+  for (const std::string op : {"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin"}) {
+    for (const auto& axes : axis_sets) {
+      bool reduced[5] = {};
+      for (int64_t a : axes) reduced[a < 0 ? a + 5 : a] = true;
+      if (axes.empty()) std::fill(std::begin(reduced), std::end(reduced), true);
+      // Naive reference: for each input element, its output index with reduced axes collapsed to 0.
+      int64_t out_dims[5], n_out = 1;
+      for (int d = 0; d < 5; ++d) n_out *= (out_dims[d] = reduced[d] ? 1 : dims[d]);
+      std::vector<double> sum(n_out, 0), mx(n_out, -1e30), mn(n_out, 1e30);
+      std::vector<int> count(n_out, 0);
+      for (int64_t i = 0; i < 120; ++i) {
+        int64_t rem = i, o = 0, stride = 1;
+        for (int d = 4; d >= 0; --d) {
+          const int64_t c = rem % dims[d];
+          rem /= dims[d];
+          if (!reduced[d]) o += c * stride;
+          stride *= out_dims[d];
+        }
+        sum[o] += x[i], mx[o] = std::max(mx[o], double(x[i])), mn[o] = std::min(mn[o], double(x[i])), ++count[o];
+      }
+      std::vector<double> want(n_out);
+      for (int64_t o = 0; o < n_out; ++o) {
+        want[o] = op == "ReduceSum" ? sum[o] : op == "ReduceMean" ? sum[o] / count[o] : op == "ReduceMax" ? mx[o] : mn[o];
+      }
+      std::vector<onnx::AttributeProto> attrs;
+      if (!axes.empty()) attrs.push_back(AttrInts("axes", axes));
+      Shape s;
+      auto y = RunOne(op, 11, attrs, {{"X", Shape{3, 4, 1, 5, 2}, x}}, &s);
+      ASSERT_TRUE(y.ok()) << op << ": " << y.status().ToString();
+      EXPECT_EQ(s.num_elements(), n_out) << op;
+      SCOPED_TRACE(op + " axes of size " + std::to_string(axes.size()));
+      ExpectNear(*y, want, 1e-4);
+    }
+  }
+}
+
 TEST(ReduceCases, ArgMaxSelectLastIndex) {
   const std::vector<float> x = {5, 1, 5, 2, 7, 7};
   auto first = RunOne("ArgMax", 13, {AttrInt("axis", 1), AttrInt("keepdims", 0)}, {{"X", Shape{2, 3}, x}}, nullptr, DType::kInt64);

@@ -2,6 +2,7 @@
 #include <cstring>
 
 #include "engine/kernels/registry.h"
+#include "engine/kernels/row_copy.h"
 
 namespace reco::engine {
 namespace {
@@ -50,9 +51,7 @@ class ConcatKernel final : public OpKernel {
       if (!in) continue;
       const size_t row = outer ? in->byte_size() / static_cast<size_t>(outer) : 0;
       const auto* src = static_cast<const std::byte*>(in->data);
-      if (row) {
-        for (int64_t o = 0; o < outer; ++o) std::memcpy(dst + o * out_row + col, src + o * row, row);
-      }
+      if (row) CopyBlocks(dst + col, out_row, src, row, row, outer);
       col += row;
     }
     return Status::Ok();
@@ -115,9 +114,7 @@ class SplitKernel final : public OpKernel {
       const TensorView& out = ctx.output(i);
       const size_t row = out.byte_size() / static_cast<size_t>(outer);
       auto* dst = static_cast<std::byte*>(out.data);
-      if (row && dst) {
-        for (int64_t o = 0; o < outer; ++o) std::memcpy(dst + o * row, src + o * in_row + col, row);
-      }
+      if (row && dst) CopyBlocks(dst, row, src + col, in_row, row, outer);
       col += row;
     }
     return Status::Ok();

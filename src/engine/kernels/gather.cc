@@ -2,6 +2,7 @@
 #include <cstring>
 
 #include "engine/kernels/registry.h"
+#include "engine/kernels/row_copy.h"
 
 namespace reco::engine {
 namespace {
@@ -55,14 +56,17 @@ class GatherKernel final : public OpKernel {
     const size_t block = static_cast<size_t>(inner) * es;
     const auto* src = static_cast<const std::byte*>(data.data);
     auto* dst = static_cast<std::byte*>(out.data);
-    for (int64_t o = 0; o < outer; ++o) {
-      const std::byte* base = src + static_cast<size_t>(o * limit) * block;
-      for (int64_t j = 0; j < n; ++j) {
-        const int64_t id = ids[j] < 0 ? ids[j] + limit : ids[j];
-        if (block) std::memcpy(dst, base + static_cast<size_t>(id) * block, block);
-        dst += block;
+    if (block == 0) return Status::Ok();
+    WithBlockCopy(block, [&](auto copy) {
+      for (int64_t o = 0; o < outer; ++o) {
+        const std::byte* base = src + static_cast<size_t>(o * limit) * block;
+        for (int64_t j = 0; j < n; ++j) {
+          const int64_t id = ids[j] < 0 ? ids[j] + limit : ids[j];
+          copy(dst, base + static_cast<size_t>(id) * block);
+          dst += block;
+        }
       }
-    }
+    });
     return Status::Ok();
   }
 

@@ -1,7 +1,8 @@
 // ReduceSum / ReduceMean / ReduceMax / ReduceMin / ReduceSumSquare and ArgMax / ArgMin.
 // Axes: an attribute up to opset 12 for ReduceSum (an optional input from 13) and up to 17 for the others (an
 // input from 18, not claimed). With no axes every axis is reduced, unless noop_with_empty_axes=1 (opset 13+
-// ReduceSum), which makes the op an identity. The reduction walks the input once in memory order and
+// ReduceSum), which makes the op an identity. One contiguous run of reduced axes is row accumulation over
+// [outer, red, inner]; any other axis set walks the input once in memory order and
 // accumulates into out[offset] where reduced axes have output stride 0, so any axis set costs one pass.
 #include <algorithm>
 #include <limits>
@@ -56,6 +57,7 @@ class ReduceKernel final : public OpKernel {
       state->out_stride[d] = (state->mask[d] && !state->noop) ? 0 : stride;
       if (!state->mask[d] || state->noop) stride *= x->shape[d];
     }
+    PlanBlocks(*x, state.get());
     for (int d = 0; d < rank; ++d) {
       if (!state->mask[d] || state->noop) out.push_back(x->shape[d]);
       else if (keepdims_) out.push_back(1);
@@ -74,7 +76,6 @@ class ReduceKernel final : public OpKernel {
     TensorView& y = ctx.output(0);
     DispatchNumeric(x.dtype, [&](auto tag) {
       using T = typename decltype(tag)::type;
-      using Acc = std::conditional_t<std::is_floating_point_v<T>, T, int64_t>;
       const T* in = x.data_as<T>();
       T* out = y.data_as<T>();
       const int64_t n_out = y.num_elements();
@@ -91,16 +92,36 @@ class ReduceKernel final : public OpKernel {
         if (kOp == ReduceOp::kMin) init = std::numeric_limits<T>::infinity();
       }
       std::fill(out, out + n_out, init);
+      auto combine = [](T o, T v) -> T {
+        if constexpr (kOp == ReduceOp::kSum || kOp == ReduceOp::kMean) return static_cast<T>(o + v);
+        if constexpr (kOp == ReduceOp::kSumSquare) return static_cast<T>(o + v * v);
+        if constexpr (kOp == ReduceOp::kMax) return (v > o || v != v) ? v : o;
+        if constexpr (kOp == ReduceOp::kMin) return (v < o || v != v) ? v : o;
+      };
+      if (p.blocked) {
+        // Same order per output as the walk below (reduced index ascending), so results are bit-identical.
+        for (int64_t o = 0; o < p.outer; ++o) {
+          T* __restrict dst = out + o * p.inner;
+          const T* src = in + o * p.red * p.inner;
+          if (p.inner == 1) {
+            T acc = *dst;
+            for (int64_t r = 0; r < p.red; ++r) acc = combine(acc, src[r]);
+            *dst = acc;
+            continue;
+          }
+          for (int64_t r = 0; r < p.red; ++r) {
+            const T* __restrict row = src + r * p.inner;
+            for (int64_t i = 0; i < p.inner; ++i) dst[i] = combine(dst[i], row[i]);
+          }
+        }
+        FinishMean(out, n_out, n_in);
+        return;
+      }
       const int rank = x.shape.rank();
       int64_t idx[Shape::kMaxRank] = {};
       int64_t off = 0;
       for (int64_t i = 0; i < n_in; ++i) {
-        const T v = in[i];
-        T& o = out[off];
-        if constexpr (kOp == ReduceOp::kSum || kOp == ReduceOp::kMean) o = static_cast<T>(o + v);
-        if constexpr (kOp == ReduceOp::kSumSquare) o = static_cast<T>(o + v * v);
-        if constexpr (kOp == ReduceOp::kMax) o = (v > o || v != v) ? v : o;
-        if constexpr (kOp == ReduceOp::kMin) o = (v < o || v != v) ? v : o;
+        out[off] = combine(out[off], in[i]);
         for (int d = rank - 1; d >= 0; --d) {
           off += p.out_stride[d];
           if (++idx[d] < x.shape[d]) break;
@@ -108,10 +129,7 @@ class ReduceKernel final : public OpKernel {
           idx[d] = 0;
         }
       }
-      if constexpr (kOp == ReduceOp::kMean) {
-        const int64_t count = n_out == 0 ? 1 : n_in / n_out;
-        for (int64_t i = 0; i < n_out; ++i) out[i] = static_cast<T>(static_cast<Acc>(out[i]) / static_cast<Acc>(count == 0 ? 1 : count));
-      }
+      FinishMean(out, n_out, n_in);
     });
     return Status::Ok();
   }
@@ -121,7 +139,43 @@ class ReduceKernel final : public OpKernel {
     bool mask[Shape::kMaxRank] = {};
     int64_t out_stride[Shape::kMaxRank] = {};
     bool noop = false;
+    // When the reduced axes form one contiguous run (after dropping size-1 axes), the input is
+    // [outer, red, inner] and the reduction is row accumulation, which vectorizes; else the strided walk.
+    bool blocked = false;
+    int64_t outer = 1, red = 1, inner = 1;
   };
+
+  static void PlanBlocks(const TensorView& x, Plan* p) {
+    if (p->noop || x.shape.num_elements() == 0) return;
+    int64_t size[Shape::kMaxRank];
+    bool reduced[Shape::kMaxRank];
+    int runs = 0;
+    for (int d = 0; d < x.shape.rank(); ++d) {
+      if (x.shape[d] == 1) continue;
+      if (runs > 0 && reduced[runs - 1] == p->mask[d]) {
+        size[runs - 1] *= x.shape[d];
+        continue;
+      }
+      size[runs] = x.shape[d];
+      reduced[runs++] = p->mask[d];
+    }
+    int i = 0;
+    if (i < runs && !reduced[i]) p->outer = size[i++];
+    if (i < runs && reduced[i]) p->red = size[i++];
+    if (i < runs && !reduced[i]) p->inner = size[i++];
+    if (i != runs) return;  // two separate reduced runs: keep the general walk
+    if (runs == 1 && !reduced[0]) std::swap(p->outer, p->inner);  // nothing reduced: one row, copied
+    p->blocked = true;
+  }
+
+  template <typename T>
+  static void FinishMean(T* out, int64_t n_out, int64_t n_in) {
+    if constexpr (kOp == ReduceOp::kMean) {
+      using Acc = std::conditional_t<std::is_floating_point_v<T>, T, int64_t>;
+      const int64_t count = n_out == 0 ? 1 : n_in / n_out;
+      for (int64_t i = 0; i < n_out; ++i) out[i] = static_cast<T>(static_cast<Acc>(out[i]) / static_cast<Acc>(count == 0 ? 1 : count));
+    }
+  }
   bool axes_from_input_;
   bool keepdims_;
   bool noop_;
