@@ -368,7 +368,19 @@ size_t DirectWriteInstr(const EpilogueProgram& program, const EpiloguePlan& plan
 }
 
 void Interpret(const EpilogueProgram& program, const EpiloguePlan& plan, size_t count, int result, const float* x,
-               std::span<const float* const> sides, float* out, int64_t row0, int64_t rows);
+               std::span<const float* const> sides, float* out, int64_t row0, int64_t rows, int64_t n, bool flat);
+
+// Narrow outputs (a CTR model's [rows, 1] logit before its Sigmoid) would cost one interpreter pass per row of one
+// or a few elements. When x is the output (in place) and every side input is one value for the whole block, no
+// operand depends on the row or the channel, so the row block is one flat array and runs as a single long row.
+bool RunsFlat(const EpiloguePlan& plan, int num_sides) {
+  if (!plan.in_place || plan.channels >= kChunk) return false;
+  for (int s = 0; s < num_sides; ++s) {
+    const EpilogueRowMap& m = plan.side_maps[static_cast<size_t>(s)];
+    if (!m.rows_broadcast || m.channel_stride != 0) return false;
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -399,7 +411,11 @@ void ApplyEpilogue(const EpilogueProgram& program, const EpiloguePlan& plan, con
   // The instructions the interpreter runs and the register it leaves in the output rows.
   const size_t count = program.instrs.size() - (dice_rows ? 1 : 0);
   const int result = dice_rows ? program.instrs.back().a : program.result;
-  if (count > 0 || !dice_rows) Interpret(program, plan, count, result, x, sides, out, row0, rows);
+  if (!dice_rows && RunsFlat(plan, program.num_side_inputs)) {
+    Interpret(program, plan, count, result, x, sides, out + row0 * n, 0, 1, rows * n, /*flat=*/true);
+    return;
+  }
+  if (count > 0 || !dice_rows) Interpret(program, plan, count, result, x, sides, out, row0, rows, n, false);
   if (dice_rows) {
     const EpilogueInstr& d = program.instrs.back();
     DiceRows(out + row0 * n, rows, n, n, side(d.b), side(d.c), side(d.d), side(d.e));
@@ -408,10 +424,10 @@ void ApplyEpilogue(const EpilogueProgram& program, const EpiloguePlan& plan, con
 
 namespace {
 
-// Runs instructions [0, count) of `program` over rows [row0, row0 + rows), leaving register `result` in `out`.
+// Runs instructions [0, count) of `program` over rows [row0, row0 + rows) of n channels, leaving register `result`
+// in `out`. `flat` (see RunsFlat): one row of n = rows * channels elements of x in place, every side a scalar.
 void Interpret(const EpilogueProgram& program, const EpiloguePlan& plan, size_t count, int result, const float* x,
-               std::span<const float* const> sides, float* out, int64_t row0, int64_t rows) {
-  const int64_t n = plan.channels;
+               std::span<const float* const> sides, float* out, int64_t row0, int64_t rows, int64_t n, bool flat) {
   const int num_sides = program.num_side_inputs;
   alignas(64) float regs[EpilogueProgram::kMaxRegisters][kChunk];
   // Operands broadcast along the channel axis hold one value per row: splatted into a chunk-wide buffer.
@@ -422,7 +438,7 @@ void Interpret(const EpilogueProgram& program, const EpiloguePlan& plan, size_t 
     const EpilogueRowMap& m = plan.side_maps[s];
     if (!m.rows_broadcast) continue;
     side_row[s] = sides[s];
-    if (m.channel_stride == 0) {
+    if (m.channel_stride == 0 || flat) {
       std::fill_n(splat[s], kChunk, *sides[s]);
       side_row[s] = splat[s];
     }
@@ -437,7 +453,7 @@ void Interpret(const EpilogueProgram& program, const EpiloguePlan& plan, size_t 
     // In place, x's row r is the output's row r.
     const float* x_row = plan.in_place ? out + r * n : x + x_cursor.offset();
     if (!plan.in_place) x_cursor.Next();
-    if (plan.x_map.channel_stride == 0) {
+    if (plan.x_map.channel_stride == 0 && !flat) {
       std::fill_n(splat[num_sides], kChunk, *x_row);
       x_row = splat[num_sides];
     }
@@ -455,10 +471,10 @@ void Interpret(const EpilogueProgram& program, const EpiloguePlan& plan, size_t 
     for (int64_t c0 = 0; c0 < n; c0 += kChunk) {
       const int w = static_cast<int>(std::min<int64_t>(kChunk, n - c0));
       auto operand = [&](int id) -> const float* {
-        if (id == 0) return plan.x_map.channel_stride ? x_row + c0 : x_row;
+        if (id == 0) return plan.x_map.channel_stride || flat ? x_row + c0 : x_row;
         if (id > 0) return regs[id];
         const int s = -1 - id;
-        return plan.side_maps[s].channel_stride ? side_row[s] + c0 : side_row[s];
+        return plan.side_maps[s].channel_stride && !flat ? side_row[s] + c0 : side_row[s];
       };
       for (size_t k = 0; k < count; ++k) {
         const EpilogueInstr& in = program.instrs[k];

@@ -220,6 +220,35 @@ TEST(EpilogueFusionTest, GemmWithActivationZoo) {
   EXPECT_NE(plan.find("Gemm+[PRelu,LeakyRelu,Clip,Neg,Abs,Exp,Div,Relu] 'gemm'"), std::string::npos) << plan;
 }
 
+// Narrow outputs (a CTR model's [B, 1] logit, a [B, 3] head): when every side input is one value for the whole
+// block the chain runs over the row block as one flat array (epilogue.cc, RunsFlat); a per-channel side input keeps
+// the row-by-row path. Both must match the unfused engine across several row blocks and chunk boundaries.
+TEST(EpilogueFusionTest, NarrowOutputsFlatAndPerChannel) {
+  for (int n : {1, 3}) {
+    for (bool per_channel : {false, true}) {
+      testing::TinyModel m;
+      m.Input("x", DType::kFloat32, {-1, 7})
+          .Init<float>("w", {n, 7}, RandomFloats(7 * n, 1))
+          .Init<float>("b", {n}, RandomFloats(n, 2))
+          .Init<float>("scale", per_channel ? std::vector<int64_t>{n} : std::vector<int64_t>{},
+                       RandomFloats(per_channel ? n : 1, 3, 0.5f, 2.f))
+          .Init<float>("shift", {}, {0.25f})
+          .Node("Gemm", {"x", "w", "b"}, {"g"}, {testing::AttrInt("transB", 1)}, "gemm")
+          .Node("Mul", {"g", "scale"}, {"s"})
+          .Node("Add", {"s", "shift"}, {"a"})
+          .Node("Sigmoid", {"a"}, {"y"})
+          .Output("y", DType::kFloat32, {-1, n});
+      for (int64_t rows : {1, 5, 300}) {
+        Tensor x = Tensor::FromVector<float>(Shape{rows, 7}, RandomFloats(rows * 7, 4, -3.f, 3.f));
+        SCOPED_TRACE("n " + std::to_string(n) + (per_channel ? " per-channel" : " scalar") + " rows " +
+                     std::to_string(rows));
+        const std::string plan = ExpectFusedMatchesUnfused(m.Bytes(), {{"x", &x}});
+        EXPECT_NE(plan.find("1 steps"), std::string::npos) << plan;
+      }
+    }
+  }
+}
+
 // The fused Dice is also right against a hand computation (not only against the unfused engine).
 TEST(EpilogueFusionTest, FusedDiceMatchesFormula) {
   testing::TinyModel m;
