@@ -88,6 +88,7 @@ void PackedShapes(benchmark::internal::Benchmark* b) {
       b->Args({batch, s[0], s[1]});
     }
     for (const auto& s : std::vector<std::vector<int64_t>>{{80, 64}, {40, 80}}) b->Args({batch * 20, s[0], s[1]});
+    b->Args({batch, 128, 16});  // the seed model's first layer: cat(user[8], item[8]) -> 128
   }
   b->Args({32, 784, 9});
   b->Args({64, 196, 288});

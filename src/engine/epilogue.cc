@@ -293,18 +293,35 @@ inline void Add3(const float* a, const float* b, const float* c, float* d, int w
   for (int i = 0; i < w; ++i) d[i] = (a[i] + b[i]) + c[i];
 }
 
-inline void Unary(const EpilogueInstr& in, const float* a, float* __restrict d, int w) {
+// Also safe in place (d == a: x's row is the output row), like Binary: every loop is elementwise, ivdep.
+inline void Unary(const EpilogueInstr& in, const float* a, float* d, int w) {
   using Op = EpilogueInstr::Op;
   switch (in.op) {
     case Op::kSigmoid: SigmoidArray(a, d, w); return;
     // NaN stays NaN (Relu(NaN) = NaN in ORT and torch).
-    case Op::kRelu: for (int i = 0; i < w; ++i) d[i] = a[i] > 0.f ? a[i] : (a[i] == a[i] ? 0.f : a[i]); return;
+    case Op::kRelu:
+#pragma GCC ivdep
+      for (int i = 0; i < w; ++i) d[i] = a[i] > 0.f ? a[i] : (a[i] == a[i] ? 0.f : a[i]);
+      return;
     case Op::kTanh: for (int i = 0; i < w; ++i) d[i] = std::tanh(a[i]); return;
-    case Op::kExp: for (int i = 0; i < w; ++i) d[i] = FastExp(a[i]); return;
-    case Op::kNeg: for (int i = 0; i < w; ++i) d[i] = -a[i]; return;
-    case Op::kAbs: for (int i = 0; i < w; ++i) d[i] = std::fabs(a[i]); return;
-    case Op::kLeakyRelu: for (int i = 0; i < w; ++i) d[i] = a[i] >= 0.f ? a[i] : in.alpha * a[i]; return;
+    case Op::kExp:
+#pragma GCC ivdep
+      for (int i = 0; i < w; ++i) d[i] = FastExp(a[i]);
+      return;
+    case Op::kNeg:
+#pragma GCC ivdep
+      for (int i = 0; i < w; ++i) d[i] = -a[i];
+      return;
+    case Op::kAbs:
+#pragma GCC ivdep
+      for (int i = 0; i < w; ++i) d[i] = std::fabs(a[i]);
+      return;
+    case Op::kLeakyRelu:
+#pragma GCC ivdep
+      for (int i = 0; i < w; ++i) d[i] = a[i] >= 0.f ? a[i] : in.alpha * a[i];
+      return;
     case Op::kClip:
+#pragma GCC ivdep
       for (int i = 0; i < w; ++i) d[i] = a[i] < in.lo ? in.lo : (a[i] > in.hi ? in.hi : a[i]);
       return;
     default: return;
@@ -356,15 +373,12 @@ bool MatchAddsThenDice(const EpilogueProgram& program, const EpiloguePlan& plan,
 constexpr size_t kNoDirectWrite = ~size_t{0};
 
 // Which of instructions [0, count) writes the output row directly: the last one, when it makes `result`. Every op
-// computes an element from its operands' elements at the same position, so writing over an operand is fine,
-// except for the unary loops below Sigmoid in Unary(), which are __restrict (x in place is the output row).
-size_t DirectWriteInstr(const EpilogueProgram& program, const EpiloguePlan& plan, size_t count, int result) {
+// computes an element from its operands' elements at the same position, so writing over an operand (x's row in
+// place is the output row) is fine.
+size_t DirectWriteInstr(const EpilogueProgram& program, size_t count, int result) {
   if (count == 0) return kNoDirectWrite;
   const size_t last = count - 1;
-  const EpilogueInstr& in = program.instrs[last];
-  if (in.dst != result) return kNoDirectWrite;
-  if (!EpilogueOpIsUnary(in.op) || in.op == EpilogueInstr::Op::kSigmoid) return last;
-  return in.a == 0 && plan.in_place ? kNoDirectWrite : last;
+  return program.instrs[last].dst == result ? last : kNoDirectWrite;
 }
 
 void Interpret(const EpilogueProgram& program, const EpiloguePlan& plan, size_t count, int result, const float* x,
@@ -443,7 +457,7 @@ void Interpret(const EpilogueProgram& program, const EpiloguePlan& plan, size_t 
       side_row[s] = splat[s];
     }
   }
-  const size_t direct_write = DirectWriteInstr(program, plan, count, result);
+  const size_t direct_write = DirectWriteInstr(program, count, result);
   RowCursor x_cursor, side_cursor[EpilogueProgram::kMaxSideInputs];
   if (!plan.in_place) x_cursor.Reset(plan.x_map, row0);
   for (int s = 0; s < num_sides; ++s) {

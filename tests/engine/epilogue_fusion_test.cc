@@ -249,6 +249,25 @@ TEST(EpilogueFusionTest, NarrowOutputsFlatAndPerChannel) {
   }
 }
 
+// A single unary op of the GEMM's own output runs in place (the op writes over x's row, which is the output
+// row): each one against the unfused engine, with a row wider than one interpreter chunk and a ragged tail.
+TEST(EpilogueFusionTest, SingleUnaryOpInPlace) {
+  for (const std::string op : {"Relu", "Sigmoid", "Tanh", "Exp", "Neg", "Abs", "LeakyRelu"}) {
+    const int n = 141;
+    testing::TinyModel m;
+    m.Input("x", DType::kFloat32, {-1, 9})
+        .Init<float>("w", {n, 9}, RandomFloats(9 * n, 1))
+        .Init<float>("b", {n}, RandomFloats(n, 2))
+        .Node("Gemm", {"x", "w", "b"}, {"g"}, {testing::AttrInt("transB", 1)}, "gemm")
+        .Node(op, {"g"}, {"y"})
+        .Output("y", DType::kFloat32, {-1, n});
+    Tensor x = Tensor::FromVector<float>(Shape{30, 9}, RandomFloats(30 * 9, 3));
+    SCOPED_TRACE(op);
+    const std::string plan = ExpectFusedMatchesUnfused(m.Bytes(), {{"x", &x}});
+    EXPECT_NE(plan.find("Gemm+[" + op + "] 'gemm'"), std::string::npos) << plan;
+  }
+}
+
 // The fused Dice is also right against a hand computation (not only against the unfused engine).
 TEST(EpilogueFusionTest, FusedDiceMatchesFormula) {
   testing::TinyModel m;
