@@ -148,7 +148,7 @@ RunFn SetupRun(CLI::App& sub) {
     ASSIGN_OR_RETURN(auto servable, serving::LoadOnnxServable(a->model, options));
     ASSIGN_OR_RETURN(std::string text, ReadText(a->inputs));
     rapidjson::Document doc;
-    doc.Parse<rapidjson::kParseNanAndInfFlag>(text.data(), text.size());
+    doc.Parse<rapidjson::kParseNanAndInfFlag | rapidjson::kParseIterativeFlag>(text.data(), text.size());
     if (doc.HasParseError()) {
       return InvalidArgumentError(a->inputs + ": malformed JSON at offset " + std::to_string(doc.GetErrorOffset()) +
                                   ": " + rapidjson::GetParseError_En(doc.GetParseError()));

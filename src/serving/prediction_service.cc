@@ -37,7 +37,13 @@ void PredictRequest::Clear() {
   model_name.clear();
   version = {};
   signature_name.clear();
-  for (NamedTensor& t : inputs) spare_.push_back(std::move(t));
+  for (NamedTensor& t : inputs) {
+    // Keep warm buffers for the next request, but not an occasional huge one: one connection's spare tensors
+    // would otherwise pin its peak size for as long as the connection lives.
+    if (t.tensor.bytes.capacity() > kMaxSpareBytes) std::vector<std::byte>().swap(t.tensor.bytes);
+    if (t.tensor.strings.capacity() > kMaxSpareStrings) std::vector<std::string>().swap(t.tensor.strings);
+    spare_.push_back(std::move(t));
+  }
   inputs.clear();
   output_filter.clear();
 }

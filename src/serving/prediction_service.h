@@ -38,6 +38,8 @@ struct PredictRequest {
   NamedTensor* AddInput(std::string_view name);
 
  private:
+  static constexpr size_t kMaxSpareBytes = 4 << 20;
+  static constexpr size_t kMaxSpareStrings = 1 << 16;
   std::vector<NamedTensor> spare_;
 };
 

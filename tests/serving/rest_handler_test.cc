@@ -267,6 +267,49 @@ TEST_F(RestHandlerTest, BadInputs) {
   EXPECT_EQ(Post(seed, "{\"inputs\": {\"user_input\": [" + kRow8 + "], " + ok_item + "}}").status, 200);
 }
 
+// Nested lists whose first elements claim a huge shape: `depth` levels, each a list of `width` whose first element
+// is the next level and whose other elements are 0 (so the body is ragged and a few KB).
+std::string ClaimingList(int depth, int width) {
+  std::string inner = "[0.5";
+  for (int i = 1; i < width; ++i) inner += ",0";
+  inner += "]";
+  for (int d = 1; d < depth; ++d) {
+    std::string next = "[" + inner;
+    for (int i = 1; i < width; ++i) next += ",0";
+    inner = next + "]";
+  }
+  return inner;
+}
+
+// Requests of a few KB that once crashed the server or made it allocate terabytes: the tensor is sized only after
+// the body is known to hold that many values, and the parser does not recurse per nesting level.
+TEST_F(RestHandlerTest, SmallBodiesClaimingHugeTensorsAre400) {
+  const std::string seed = "/v1/models/seed:predict";
+  const std::string ok_item = R"("item_input": [)" + kRow8 + "]";
+  // 256^8 = 2^64 elements wraps to 0 in an unchecked product (a write past a 0-byte buffer); 256^5 is 4 TB.
+  for (int depth : {5, 8}) {
+    Reply r = Post(seed, "{\"inputs\": {\"user_input\": " + ClaimingList(depth, 256) + ", " + ok_item + "}}");
+    EXPECT_EQ(r.status, 400) << "columnar depth " << depth << ": " << r.body.substr(0, 200);
+    r = Post(seed, "{\"instances\": [{\"user_input\": " + ClaimingList(depth, 256) + ", " + ok_item + "}]}");
+    EXPECT_EQ(r.status, 400) << "row depth " << depth << ": " << r.body.substr(0, 200);
+  }
+  // 200k nested brackets: a recursive parse overflows the stack.
+  const std::string deep = std::string(200000, '[') + std::string(200000, ']');
+  EXPECT_EQ(Post(seed, "{\"instances\": " + deep + "}").status, 400);
+  EXPECT_EQ(Post("/v2/models/seed/infer", "{\"inputs\": " + deep + "}").status, 400);
+  // KServe: the declared shape must match the data before anything is allocated.
+  for (const char* shape : {"[100000000000]", "[4294967296,4294967296]", "[500000,784]"}) {
+    Reply r = Post("/v2/models/seed/infer", fmt::format(R"({{"inputs": [{{"name": "user_input", "shape": {}, )"
+                                                        R"("datatype": "FP32", "data": [1]}}]}})", shape));
+    EXPECT_EQ(r.status, 400) << shape << ": " << r.body;
+  }
+  Reply nested = Post("/v2/models/seed/infer",
+                      R"({"inputs": [{"name": "user_input", "shape": [1,8], "datatype": "FP32", "data": )" + deep + "}]}");
+  EXPECT_EQ(nested.status, 400) << nested.body.substr(0, 200);
+  // And the context still serves a good request.
+  EXPECT_EQ(Post(seed, "{\"inputs\": {\"user_input\": [" + kRow8 + "], " + ok_item + "}}").status, 200);
+}
+
 }  // namespace
 }  // namespace reco::serving::rest
 
@@ -300,7 +343,12 @@ TEST(RestHandlerHooksTest, OnRequestAndMetricsPath) {
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.body, "reco_up 1\n");
   EXPECT_NE(response.content_type.find("text/plain"), std::string_view::npos);
-  EXPECT_EQ(seen, (std::vector<std::string>{"seed 4 predict OK", "seed 4 predict INVALID_ARGUMENT"}));
+  // A model name that resolves to nothing is not recorded as a label (each would be a new time series forever).
+  std::string any = "{}";
+  handler.Handle("POST", "/v1/models/no-such-model-123:predict", any, &ctx, &response);
+  EXPECT_EQ(response.status, 404);
+  EXPECT_EQ(seen, (std::vector<std::string>{"seed 4 predict OK", "seed 4 predict INVALID_ARGUMENT",
+                                            " 0 predict NOT_FOUND"}));
 }
 
 }  // namespace

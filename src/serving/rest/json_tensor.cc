@@ -109,6 +109,24 @@ Status FillRecursive(const JsonValue& v, std::span<const int64_t> shape, size_t 
   return Status::Ok();
 }
 
+constexpr size_t kMaxNesting = 32;
+
+Status TooDeep(std::string_view what) {
+  return InvalidArgumentError(fmt::format("input '{}': list nested deeper than {}", what, kMaxNesting));
+}
+
+// The leaves of a (possibly nested) KServe `data` list, so the tensor is sized only once the body is known to
+// hold that many values: a 90-byte request must not make the server allocate gigabytes.
+Status CountLeaves(const JsonValue& v, size_t depth, std::string_view what, int64_t* count) {
+  if (!v.IsArray()) {
+    ++*count;
+    return Status::Ok();
+  }
+  if (depth >= kMaxNesting) return TooDeep(what);
+  for (const JsonValue& item : v.GetArray()) RETURN_IF_ERROR(CountLeaves(item, depth + 1, what, count));
+  return Status::Ok();
+}
+
 Status FlattenRecursive(const JsonValue& v, std::string_view what, Tensor* out, int64_t* index, int64_t total) {
   if (v.IsArray()) {
     for (const JsonValue& item : v.GetArray()) RETURN_IF_ERROR(FlattenRecursive(item, what, out, index, total));
@@ -196,11 +214,32 @@ Status JsonShape(const JsonValue& value, std::string_view what, std::vector<int6
   shape->clear();
   const JsonValue* v = &value;
   while (v->IsArray()) {
+    if (shape->size() == kMaxNesting) return TooDeep(what);
     shape->push_back(v->Size());
     if (v->Empty()) break;
     v = &(*v)[0];
   }
-  if (shape->size() > 32) return InvalidArgumentError(fmt::format("input '{}': list nested deeper than 32", what));
+  return Status::Ok();
+}
+
+Status JsonCheckRectangular(const JsonValue& v, std::span<const int64_t> shape, std::string_view what, size_t depth) {
+  if (depth == shape.size()) {
+    if (v.IsArray()) {
+      return InvalidArgumentError(
+          fmt::format("input '{}': ragged or too deeply nested list (expected shape {})", what, ShapeString(shape)));
+    }
+    return Status::Ok();
+  }
+  if (!v.IsArray() || static_cast<int64_t>(v.Size()) != shape[depth]) {
+    return InvalidArgumentError(fmt::format(
+        "input '{}': ragged list: expected a list of {} at depth {} (shape {}) but found {}{}", what, shape[depth], depth,
+        ShapeString(shape), v.IsArray() ? "a list of " : std::string(Kind(v)),
+        v.IsArray() ? std::to_string(v.Size()) : std::string()));
+  }
+  if (depth + 1 == shape.size()) {  // a list of leaves: only nested lists would be wrong, FillRecursive says where
+    return Status::Ok();
+  }
+  for (const JsonValue& item : v.GetArray()) RETURN_IF_ERROR(JsonCheckRectangular(item, shape, what, depth + 1));
   return Status::Ok();
 }
 
@@ -213,17 +252,29 @@ Status JsonFill(const JsonValue& value, std::span<const int64_t> shape, std::str
 Status JsonToTensor(const JsonValue& value, DataType dtype, std::string_view what, Tensor* out) {
   thread_local std::vector<int64_t> shape;  // reused: no allocation per request once warm
   RETURN_IF_ERROR(JsonShape(value, what, &shape));
+  // Sized only after the whole list is known to be rectangular: the shape comes from the first element at each
+  // level, and a few bytes of nested lists could otherwise claim 2^64 elements.
+  RETURN_IF_ERROR(JsonCheckRectangular(value, shape, what));
   out->Reset(dtype, shape);
   return JsonFill(value, shape, what, out, 0);
 }
 
 Status JsonFlatToTensor(const JsonValue& data, DataType dtype, std::span<const int64_t> shape, std::string_view what,
                         Tensor* out) {
+  int64_t total = 1;
   for (int64_t d : shape) {
     if (d < 0) return InvalidArgumentError(fmt::format("input '{}': shape {} has a negative dimension", what, ShapeString(shape)));
+    if (__builtin_mul_overflow(total, d, &total)) {
+      return InvalidArgumentError(fmt::format("input '{}': shape {} has too many elements", what, ShapeString(shape)));
+    }
+  }
+  int64_t leaves = 0;
+  RETURN_IF_ERROR(CountLeaves(data, 0, what, &leaves));
+  if (leaves != total) {
+    return InvalidArgumentError(fmt::format("input '{}': data has {} elements but shape {} needs {}", what, leaves,
+                                            ShapeString(shape), total));
   }
   out->Reset(dtype, shape);
-  const int64_t total = out->num_elements();
   int64_t index = 0;
   RETURN_IF_ERROR(FlattenRecursive(data, what, out, &index, total));
   if (index != total) {

@@ -31,6 +31,11 @@ using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer, rapidjson::UTF8<>,
 // ("input '<what>': ...") only, so callers pass it without formatting anything.
 Status JsonShape(const JsonValue& value, std::string_view what, std::vector<int64_t>* shape);
 
+// Checks that `value` is a rectangular nested list of `shape` (as JsonShape found it from the first elements),
+// without reading the leaves. Call it before sizing a tensor from `shape`.
+Status JsonCheckRectangular(const JsonValue& value, std::span<const int64_t> shape, std::string_view what,
+                            size_t depth = 0);
+
 // Writes the leaves of `value` (whose shape is `shape`, already checked by JsonShape) as `dtype` elements into
 // `out` starting at element `offset`. `out` must be sized already.
 Status JsonFill(const JsonValue& value, std::span<const int64_t> shape, std::string_view what, Tensor* out,

@@ -19,8 +19,9 @@ namespace {
 constexpr size_t kPoolBytes = 64 * 1024;
 using PoolAllocator = rapidjson::MemoryPoolAllocator<rapidjson::CrtAllocator>;
 using PoolDocument = rapidjson::GenericDocument<rapidjson::UTF8<>, PoolAllocator, PoolAllocator>;
+// Iterative: a recursive parse of 100k nested '[' overflows the stack long before any depth check can run.
 constexpr unsigned kParseFlags =
-    rapidjson::kParseInsituFlag | rapidjson::kParseNanAndInfFlag;
+    rapidjson::kParseInsituFlag | rapidjson::kParseNanAndInfFlag | rapidjson::kParseIterativeFlag;
 
 bool Consume(std::string_view* s, std::string_view prefix) {
   if (s->substr(0, prefix.size()) != prefix) return false;
@@ -125,7 +126,9 @@ void RestHandler::Handle(std::string_view method, std::string_view target, std::
   response->body = std::string_view(ctx->out.GetString(), ctx->out.GetSize());
   if (options_.on_request && !ctx->api.empty()) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    options_.on_request(ctx->model, ctx->version, ctx->api, status.code(), seconds);
+    // A name that resolved to nothing is not a label: every 404 would otherwise add a time series for good.
+    const std::string_view model = status.code() == StatusCode::kNotFound ? std::string_view() : ctx->model;
+    options_.on_request(model, ctx->version, ctx->api, status.code(), seconds);
   }
 }
 

@@ -57,6 +57,14 @@ Status DecodeRow(const JsonValue& instances, const Servable& servable, PredictRe
     const JsonValue* first = value_of(0);
     if (!first) return InvalidArgumentError(fmt::format("instance 0 is missing input '{}'", info.name));
     RETURN_IF_ERROR(JsonShape(*first, what, &inner));
+    // Every instance is checked against the first one's shape before the batch tensor is sized (see
+    // JsonCheckRectangular): the allocation is then bounded by the values the body really holds.
+    for (rapidjson::SizeType k = 0; k < n; ++k) {
+      const JsonValue* value = value_of(k);
+      if (!value) return InvalidArgumentError(fmt::format("instance {} is missing input '{}'", k, info.name));
+      Status status = JsonCheckRectangular(*value, inner, what);
+      if (!status.ok()) return status.WithContext(fmt::format("instance {}", k));
+    }
     shape.assign(1, n);
     shape.insert(shape.end(), inner.begin(), inner.end());
     NamedTensor* input = AddInput(request, info.name);
