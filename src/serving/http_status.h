@@ -19,7 +19,9 @@ int HttpStatusCode(const Status& status);
 // rather than 429 (overload), so gRPC still sees RESOURCE_EXHAUSTED as TF Serving's does.
 Status PayloadTooLargeError(std::string message);
 
-// {"error": "<escaped message>"}
+// `s` with every byte that does not start a well-formed UTF-8 sequence replaced by U+FFFD.
+std::string ValidUtf8(std::string_view s);
+// {"error": "<escaped message>"}, the message made valid UTF-8 first.
 std::string ErrorJson(std::string_view message);
 
 }  // namespace reco::serving

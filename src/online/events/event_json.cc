@@ -4,6 +4,7 @@
 #include <rapidjson/error/en.h>
 
 #include <charconv>
+#include <chrono>
 #include <string>
 
 namespace reco::online {
@@ -20,9 +21,14 @@ std::string Where(bool batch, size_t index, std::string_view field) {
   return s;
 }
 
+// At most ~40 bytes of client text for an error message, cut on a UTF-8 character boundary (a cut inside a
+// multi-byte character made the error body invalid UTF-8, which strict JSON clients cannot read).
 std::string Shorten(std::string_view s) {
   constexpr size_t kMax = 40;
-  return s.size() <= kMax ? std::string(s) : std::string(s.substr(0, kMax)) + "...";
+  if (s.size() <= kMax) return std::string(s);
+  size_t cut = kMax;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // s[cut] continues a character
+  return std::string(s.substr(0, cut)) + "...";
 }
 
 const char* TypeName(const rapidjson::Value& v) {
@@ -77,7 +83,7 @@ Status ParseId(const rapidjson::Value& v, const std::string& where, uint64_t* ou
   return ParseUnsigned(v, data::kMaxRawId, "2^53", where, out);
 }
 
-Status ParseEvent(const rapidjson::Value& v, bool batch, size_t index, Event* event) {
+Status ParseEvent(const rapidjson::Value& v, bool batch, size_t index, int64_t max_timestamp, Event* event) {
   if (!v.IsObject()) {
     return InvalidArgumentError(Where(batch, index, "") + (batch ? ": " : "") + "expected an event object, got " +
                                 TypeName(v));
@@ -124,6 +130,10 @@ Status ParseEvent(const rapidjson::Value& v, bool batch, size_t index, Event* ev
     uint64_t ts = 0;
     RETURN_IF_ERROR(ParseUnsigned(it->value, static_cast<uint64_t>(INT64_MAX), "2^63-1",
                                   Where(batch, index, "timestamp"), &ts));
+    if (max_timestamp >= 0 && ts > static_cast<uint64_t>(max_timestamp)) {
+      return InvalidArgumentError(Where(batch, index, "timestamp") + ": " + std::to_string(ts) +
+                                  " is more than a day in the future (Unix seconds expected, not milliseconds)");
+    }
     event->timestamp = static_cast<int64_t>(ts);
   }
   return Status::Ok();
@@ -133,6 +143,11 @@ Status ParseEvent(const rapidjson::Value& v, bool batch, size_t index, Event* ev
 
 Status ParseEventsJson(std::string_view body, const EventJsonOptions& options, std::vector<Event>* out) {
   out->clear();
+  const int64_t max_timestamp =
+      options.max_future_seconds < 0
+          ? -1
+          : std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+                    .count() + options.max_future_seconds;
   rapidjson::Document doc;
   // Iterative parsing: a hostile body of 100k nested '[' must not exhaust the request thread's stack.
   doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
@@ -157,7 +172,7 @@ Status ParseEventsJson(std::string_view body, const EventJsonOptions& options, s
   }
   if (array == nullptr) {
     out->resize(1);
-    Status status = ParseEvent(doc, /*batch=*/false, 0, &(*out)[0]);
+    Status status = ParseEvent(doc, /*batch=*/false, 0, max_timestamp, &(*out)[0]);
     if (!status.ok()) out->clear();
     return status;
   }
@@ -168,7 +183,7 @@ Status ParseEventsJson(std::string_view body, const EventJsonOptions& options, s
   }
   out->resize(n);
   for (size_t i = 0; i < n; ++i) {
-    Status status = ParseEvent((*array)[static_cast<rapidjson::SizeType>(i)], /*batch=*/true, i, &(*out)[i]);
+    Status status = ParseEvent((*array)[static_cast<rapidjson::SizeType>(i)], /*batch=*/true, i, max_timestamp, &(*out)[i]);
     if (!status.ok()) {
       out->clear();
       return status;

@@ -27,6 +27,10 @@ namespace reco::online {
 
 struct EventJsonOptions {
   size_t max_events = 10000;  // a larger batch is rejected (ResourceExhausted is not used: it is the client's fault)
+  // A timestamp later than now + this many seconds is rejected. Milliseconds sent as seconds (or a broken clock)
+  // would otherwise put events far in the future: they would outrank every later real event in the user's kept
+  // history (acknowledged, then invisible) and swamp the time-decayed trending scores. < 0: no bound (tests).
+  int64_t max_future_seconds = 86400;
 };
 
 // Replaces *out with the parsed events (its capacity is reused across calls).

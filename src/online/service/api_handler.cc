@@ -272,7 +272,7 @@ Status RecommenderApi::GetHistory(std::string_view id, HttpResponse* response) c
 
 Status RecommenderApi::PutItems(std::string_view body, HttpResponse* response) const {
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());  // no stack use per nesting level
   if (doc.HasParseError()) {
     return InvalidArgumentError(fmt::format("malformed JSON at offset {}: {}", doc.GetErrorOffset(),
                                             rapidjson::GetParseError_En(doc.GetParseError())));

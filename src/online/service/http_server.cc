@@ -50,7 +50,7 @@ class Connection final : public serving::http::BeastConnection<Connection> {
     response_.body.clear();
     handler_->Handle(std::string_view(method.data(), method.size()), std::string_view(target.data(), target.size()),
                      req.body(), &response_);
-    Send(req.keep_alive(), req.version());
+    Send(req.keep_alive(), req.version(), /*head=*/req.method() == http::verb::head);
   }
 
   void SendError(int status, const std::string& message) {
@@ -62,7 +62,9 @@ class Connection final : public serving::http::BeastConnection<Connection> {
     Send(/*keep_alive=*/false, 11);
   }
 
-  void Send(bool keep_alive, unsigned version) {
+  // `head`: the answer to a HEAD request: GET's headers (its Content-Length included) and no body, else the
+  // body would be read as the next response on a keep-alive connection.
+  void Send(bool keep_alive, unsigned version, bool head = false) {
     out_.clear();
     out_.result(static_cast<unsigned>(response_.status));
     out_.version(version);
@@ -79,6 +81,7 @@ class Connection final : public serving::http::BeastConnection<Connection> {
     out_.keep_alive(keep_alive);
     out_.body().swap(response_.body);  // keeps both buffers' capacity alive across requests
     out_.prepare_payload();
+    if (head) out_.body().clear();  // after prepare_payload: Content-Length stays the GET body's
     Write(out_, keep_alive);
   }
 

@@ -51,6 +51,9 @@ Status RecommenderServer::Start(const RecommenderServerOptions& o) {
   Impl& s = *impl_;
   if (o.data_dir.empty()) return InvalidArgumentError("--data-dir is required");
   if (o.candidates <= 0 || o.candidates > 5000) return InvalidArgumentError("--candidates must be in [1, 5000]");
+  if (o.max_history <= 0 || o.max_history > 10000) {
+    return InvalidArgumentError("--max-history must be in [1, 10000] (0 would keep no history: no personalisation)");
+  }
   if (o.max_per_category < 0) return InvalidArgumentError("--max-per-category must be >= 0 (0: no cap)");
   if (!(o.checkpoint_seconds >= 0)) return InvalidArgumentError("--checkpoint-seconds must be >= 0 (0: off)");
   if (!o.model_server.empty() && o.model_dir.empty()) {

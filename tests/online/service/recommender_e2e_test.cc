@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include <sys/socket.h>
+
 #include <fmt/format.h>
 
 #include "online/ranking/ranker_fixture.h"
@@ -292,13 +294,26 @@ TEST_F(RecommenderE2E, BadInputIsA4xxWithAMessageNeverA5xx) {
       {"bad history id", false, "/v1/users/x1/history", "", 400, "user"},
       {"unknown route", false, "/v1/nothing", "", 404, "no route"},
       {"wrong method", true, "/v1/recommend?user_id=1", "", 405, "GET"},
+      {"timestamp in milliseconds", true, "/v1/events",
+       R"({"user_id":1,"item_id":5000,"behavior":"pv","timestamp":1764000000000})", 400, "future"},
+      {"non-ASCII behaviour cut in an error", true, "/v1/events",
+       "{\"user_id\":1,\"item_id\":5000,\"behavior\":\"a" + std::string(30, ' ') + "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\"}", 400,
+       "unknown behaviour"},
+      {"invalid UTF-8 in a query", false, "/v1/recommend?user_id=%FF%FE", "", 400, "user_id"},
   };
   for (const Case& c : cases) {
     Reply r = c.post ? client_->Post(c.target, c.body) : client_->Get(c.target);
     EXPECT_EQ(r.status, c.status) << c.what << ": " << r.body;
     EXPECT_NE(r.body.find(c.message), std::string::npos) << c.what << ": " << r.body;
     EXPECT_NE(r.body.find("\"error\""), std::string::npos) << c.what << ": " << r.body;
+    rapidjson::Document strict;  // the error body is valid UTF-8 JSON even when the input was not
+    strict.Parse<rapidjson::kParseValidateEncodingFlag>(r.body.c_str());
+    EXPECT_FALSE(strict.HasParseError()) << c.what << ": not valid UTF-8 JSON: " << r.body;
   }
+  // Deep nesting: a 400, not a stack overflow in the parser.
+  const std::string deep = std::string(200000, '[') + std::string(200000, ']');
+  EXPECT_EQ(client_->Put("/v1/items", deep).status, 400);
+  EXPECT_EQ(client_->Post("/v1/events", deep).status, 400);
   // A rejected batch left nothing behind (all-or-nothing).
   Reply h = client_->Get("/v1/users/1/history");
   ASSERT_EQ(h.status, 200);
@@ -425,6 +440,35 @@ TEST_F(RecommenderE2E, HealthReadinessMetricsAndThePage) {
   EXPECT_EQ(stats.Json()["model_version"].GetInt64(), 1);
 }
 
+// HEAD answers GET's headers without the body; on a keep-alive connection the next response follows at once.
+TEST_F(RecommenderE2E, HeadHasNoBodyOnAKeepAliveConnection) {
+  StartService();
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket socket(ioc);
+  socket.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(service_.port())});
+  const std::string requests = "HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  boost::asio::write(socket, boost::asio::buffer(requests));
+  timeval timeout{2, 0};
+  setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  std::string got;
+  char buf[4096];
+  for (;;) {  // until the second response's headers and body are in, or the timeout
+    const ssize_t n = ::recv(socket.native_handle(), buf, sizeof buf, 0);
+    if (n <= 0) break;
+    got.append(buf, static_cast<size_t>(n));
+    const size_t second = got.find("HTTP/1.1", 1);
+    if (second != std::string::npos && got.find("\r\n\r\n", second) != std::string::npos &&
+        got.find('}', second) != std::string::npos) {
+      break;
+    }
+  }
+  const size_t end_of_head = got.find("\r\n\r\n");
+  ASSERT_NE(end_of_head, std::string::npos) << got;
+  EXPECT_NE(got.substr(0, end_of_head).find("Content-Length: "), std::string::npos) << got.substr(0, end_of_head);
+  EXPECT_EQ(got.substr(end_of_head + 4, 12), "HTTP/1.1 200") << "bytes after the HEAD response's headers:\n"
+                                                             << got.substr(end_of_head + 4, 200);
+}
+
 TEST(RecommenderCli, ImportAndBadFlags) {
   const fs::path binary = testing::BinDir() / "reco-recommender";
   if (!fs::exists(binary)) GTEST_SKIP() << "no reco-recommender in RECO_BIN_DIR";
@@ -460,6 +504,14 @@ TEST(RecommenderCli, ImportAndBadFlags) {
   while (fgets(buf, sizeof(buf), p)) out += buf;
   EXPECT_NE(pclose(p), 0);
   EXPECT_NE(out.find("--model-dir"), std::string::npos) << out;
+
+  // --max-history 0 would keep nothing (every shopper a cold start): refused at startup.
+  const std::string no_history = fmt::format("{} --data-dir {} --max-history 0 2>&1", binary.string(), tmp.Sub("data3"));
+  p = popen(no_history.c_str(), "r");
+  out.clear();
+  while (fgets(buf, sizeof(buf), p)) out += buf;
+  EXPECT_NE(pclose(p), 0);
+  EXPECT_NE(out.find("--max-history"), std::string::npos) << out;
 }
 
 }  // namespace
