@@ -1,6 +1,7 @@
 // The REST transport over real loopback sockets (ephemeral port) with fake servables: keep-alive, gzip bodies,
 // the body limit (413), malformed HTTP, and slow clients that are cut off without holding the only worker.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <zlib.h>
 
 #include <boost/asio/connect.hpp>
@@ -170,6 +171,30 @@ TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
   auto third = ReadResponse(socket, buffer);
   EXPECT_EQ(third.result_int(), 200u);
   EXPECT_NE(third.body().find("1008.5"), std::string::npos) << third.body();
+}
+
+// curl sends `Expect: 100-continue` with bodies over 1 MB and waits a second for the interim answer: the server
+// sends it as soon as the headers are in, then reads the body.
+TEST_F(HttpServerTest, ExpectContinueIsAnsweredBeforeTheBody) {
+  tcp::socket socket = Connect();
+  timeval timeout{2, 0};  // a server that never answers fails the read instead of hanging the test
+  setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  auto req = Predict(kBody);
+  req.set(http::field::expect, "100-continue");
+  req.prepare_payload();
+  http::request_serializer<http::string_body> serializer(req);
+  beast::error_code ec;
+  http::write_header(socket, serializer, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  beast::flat_buffer buffer;
+  http::response<http::string_body> interim;
+  http::read(socket, buffer, interim, ec);
+  ASSERT_FALSE(ec) << "no interim response: " << ec.message();
+  EXPECT_EQ(interim.result_int(), 100u);
+  asio::write(socket, asio::buffer(req.body()));
+  auto res = ReadResponse(socket, buffer);
+  EXPECT_EQ(res.result_int(), 200u) << res.body();
+  EXPECT_NE(res.body().find("1008.5"), std::string::npos) << res.body();
 }
 
 TEST_F(HttpServerTest, ConnectionCloseAndHttp10) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -53,6 +54,30 @@ class BeastConnection : public std::enable_shared_from_this<Derived> {
     parser_->body_limit(static_cast<std::uint64_t>(max_request_bytes_));
     parser_->header_limit(64 * 1024);
     stream_.expires_after(timeout_);
+    boost::beast::http::async_read_header(
+        stream_, buffer_, *parser_, boost::beast::bind_front_handler(&BeastConnection::OnHeader, this->shared_from_this()));
+  }
+
+  // curl and libcurl send `Expect: 100-continue` with bodies over 1 MB and wait up to a second for the interim
+  // answer before sending the body (batched event ingestion is exactly that case).
+  void OnHeader(boost::beast::error_code ec, std::size_t) {
+    if (ec) return static_cast<Derived*>(this)->OnRead(ec, 0);
+    const auto& req = parser_->get();
+    const auto expect = req.find(boost::beast::http::field::expect);
+    if (!parser_->is_done() && expect != req.end() && req.version() >= 11 &&
+        boost::beast::iequals(expect->value(), "100-continue")) {
+      static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+      boost::asio::async_write(stream_, boost::asio::buffer(kContinue, sizeof(kContinue) - 1),
+                               [self = this->shared_from_this()](boost::beast::error_code ec, std::size_t) {
+                                 if (ec) return self->Close();
+                                 self->ReadBody();
+                               });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
     boost::beast::http::async_read(stream_, buffer_, *parser_,
                                    boost::beast::bind_front_handler(&Derived::OnRead, this->shared_from_this()));
   }

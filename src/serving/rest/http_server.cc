@@ -104,7 +104,21 @@ class Connection final : public std::enable_shared_from_this<Connection>, public
  private:
   static constexpr size_t kReadChunk = 64 * 1024;
 
+  // curl and libcurl send `Expect: 100-continue` with bodies over 1 MB and wait up to a second for the interim
+  // answer before sending the body. A best-effort non-blocking write: if the socket buffer is full the client
+  // just sends the body after its timeout.
+  void SendContinueIfExpected() {
+    continue_sent_ = true;
+    const http::request<http::string_body>& req = parser_->get();
+    auto expect = req.find(http::field::expect);
+    if (expect == req.end() || req.version() < 11 || !beast::iequals(expect->value(), "100-continue")) return;
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    beast::error_code ec;
+    socket_.write_some(asio::buffer(kContinue.data(), kContinue.size()), ec);
+  }
+
   void BeginRequest() {
+    continue_sent_ = false;
     parser_.emplace();
     parser_->body_limit(static_cast<std::uint64_t>(options_.max_request_bytes));
     parser_->header_limit(64 * 1024);
@@ -121,6 +135,7 @@ class Connection final : public std::enable_shared_from_this<Connection>, public
         const size_t used = parser_->put(buffer_.data(), ec);
         buffer_.consume(used);
         if (ec && ec != http::error::need_more) return FailRequest(ec);
+        if (!parser_->is_done() && parser_->is_header_done() && !continue_sent_) SendContinueIfExpected();
         if (parser_->is_done()) {
           if (!Answer()) return;  // closed, or the response waits for the socket to drain
           continue;
@@ -229,6 +244,7 @@ class Connection final : public std::enable_shared_from_this<Connection>, public
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   bool keep_alive_ = true;
+  bool continue_sent_ = false;  // this request's Expect header was looked at
   std::string out_;  // the response being sent
   size_t sent_ = 0;
   std::string inflated_;

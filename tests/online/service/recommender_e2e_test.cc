@@ -469,6 +469,39 @@ TEST_F(RecommenderE2E, HeadHasNoBodyOnAKeepAliveConnection) {
                                                              << got.substr(end_of_head + 4, 200);
 }
 
+// curl sends `Expect: 100-continue` with bodies over 1 MB (a batch of events) and waits a second for the interim
+// answer: the server sends it once the headers are in, then reads the body.
+TEST_F(RecommenderE2E, ExpectContinueIsAnsweredBeforeTheBody) {
+  StartService();
+  Seed();
+  namespace http = boost::beast::http;
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket socket(ioc);
+  socket.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(service_.port())});
+  timeval timeout{2, 0};
+  setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  http::request<http::string_body> req{http::verb::post, "/v1/events", 11};
+  req.set(http::field::host, "localhost");
+  req.set(http::field::expect, "100-continue");
+  req.body() = R"([{"user_id":31,"item_id":5000,"behavior":"pv"}])";
+  req.prepare_payload();
+  http::request_serializer<http::string_body> serializer(req);
+  boost::beast::error_code ec;
+  http::write_header(socket, serializer, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  boost::beast::flat_buffer buffer;
+  http::response<http::string_body> interim;
+  http::read(socket, buffer, interim, ec);
+  ASSERT_FALSE(ec) << "no interim response: " << ec.message();
+  EXPECT_EQ(interim.result_int(), 100u);
+  boost::asio::write(socket, boost::asio::buffer(req.body()));
+  http::response<http::string_body> res;
+  http::read(socket, buffer, res, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(res.result_int(), 200u) << res.body();
+  EXPECT_EQ(client_->Get("/v1/users/31/history").Json()["history"].Size(), 1u);
+}
+
 TEST(RecommenderCli, ImportAndBadFlags) {
   const fs::path binary = testing::BinDir() / "reco-recommender";
   if (!fs::exists(binary)) GTEST_SKIP() << "no reco-recommender in RECO_BIN_DIR";
