@@ -156,7 +156,10 @@ StatusOr<ServableHandle> ServableManager::GetHandle(const std::string& name, con
   for (auto v = model.versions.rbegin(); v != model.versions.rend(); ++v) {
     if (v->second.state == VersionState::kAvailable) return ServableHandle(name, v->first, v->second.servable);
   }
-  return UnavailableError(fmt::format("model '{}' has no available version yet", name));
+  // TF Serving answers NOT_FOUND "Servable not found for request: Latest(name)" here (a model whose folder has no
+  // version yet, or whose versions all failed or are still loading).
+  return NotFoundError(fmt::format("Servable not found for request: Latest({}): model '{}' has no available version",
+                                   name, name));
 }
 
 StatusOr<std::vector<VersionStatus>> ServableManager::GetStatus(const std::string& name,
@@ -172,6 +175,7 @@ StatusOr<std::vector<VersionStatus>> ServableManager::GetStatus(const std::strin
   if (version && out.empty()) {
     return NotFoundError(fmt::format("Could not find version {} of model '{}'", *version, name));
   }
+  if (out.empty()) return NotFoundError(fmt::format("Could not find any versions of model '{}'", name));
   return out;
 }
 

@@ -85,6 +85,23 @@ TEST_F(ManagerTest, NeverDropsToZeroVersions) {
   EXPECT_EQ(ServingVersion(), 1);
 }
 
+// A configured model with no version folder yet: NOT_FOUND for status and for a request (TF Serving's codes:
+// "Could not find any versions of model", "Servable not found for request: Latest(m)").
+TEST_F(ManagerTest, ModelWithoutVersionsIsNotFound) {
+  fs_.WriteFile("/models/m/README", "versions go in numbered folders");
+  ASSERT_TRUE(core_.ReloadConfig(SingleModelConfig("m", "/models/m")).ok());
+  auto status = core_.manager().GetStatus("m", std::nullopt);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.status().code(), StatusCode::kNotFound);
+  auto handle = core_.manager().GetHandle("m", {});
+  ASSERT_FALSE(handle.ok());
+  EXPECT_EQ(handle.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(handle.status().message().find("Latest(m)"), std::string::npos) << handle.status().message();
+  AddVersion(3);
+  core_.PollFileSystem();
+  EXPECT_EQ(ServingVersion(), 3);
+}
+
 TEST_F(ManagerTest, PoliciesAndLabels) {
   for (int v : {1, 2, 3}) AddVersion(v);
   auto config = ParseModelServerConfig(R"(model_config_list { config { name: "m" base_path: "/models/m"

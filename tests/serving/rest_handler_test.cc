@@ -98,6 +98,18 @@ TEST_F(RestHandlerTest, NanAndInfinityTokensRoundTrip) {
   EXPECT_NE(r.body.find("-Infinity"), std::string::npos) << r.body;
 }
 
+// As TF Serving: a whole-number float output is written "2016.0" (typed JSON clients read a float), and top-level
+// keys other than instances / inputs / signature_name are ignored.
+TEST_F(RestHandlerTest, WholeFloatsKeepAPointAndUnknownTopLevelKeysAreIgnored) {
+  Reply r = Post("/v1/models/seed:predict", "{\"client_request_id\": \"abc\", \"inputs\": {\"user_input\": [" + kRow8 +
+                                                "], \"item_input\": [" + kRow8 + "]}}");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, R"({"outputs":[[2016.0]]})");
+  r = Post("/v1/models/seed:predict", "{\"instances\": [{\"user_input\": " + kRow8b + ", \"item_input\": " + kRow8b + "}]}");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, R"({"predictions":[[2001.0]]})");
+}
+
 TEST_F(RestHandlerTest, StatusAndMetadata) {
   Reply r = Call("GET", "/v1/models/seed");
   ASSERT_EQ(r.status, 200) << r.body;
@@ -184,7 +196,8 @@ TEST_F(RestHandlerTest, BadInputs) {
       {"trailing garbage", "POST", seed.c_str(), R"({"inputs": {}} xyz)", 400, "malformed JSON"},
       {"both formats", "POST", seed.c_str(), R"({"instances": [], "inputs": {}})", 400, "both"},
       {"neither format", "POST", seed.c_str(), R"({"signature_name": "serving_default"})", 400, "neither"},
-      {"unknown key", "POST", seed.c_str(), R"({"inputs": {}, "foo": 1})", 400, "unknown key 'foo'"},
+      {"float out of range", "POST", seed.c_str(), R"({"inputs": {"user_input": [[1e39,1,1,1,1,1,1,1]], )" + ok_item +
+       "}}", 400, "does not fit a float"},
       {"unknown input", "POST", seed.c_str(), R"({"inputs": {"nope": [[1]], )" + ok_item + "}}", 400, "'nope'"},
       {"missing input", "POST", seed.c_str(), "{\"inputs\": {" + ok_item + "}}", 400, "missing input 'user_input'"},
       {"empty inputs object", "POST", seed.c_str(), R"({"inputs": {}})", 400, "empty"},

@@ -43,10 +43,16 @@ Status FillLeaf(const JsonValue& v, DataType dtype, std::string_view what, Tenso
                                             Kind(v), expected, DataTypeName(dtype)));
   };
   switch (dtype) {
-    case DataType::kFloat:
+    case DataType::kFloat: {
       if (!v.IsNumber()) return bad("a number");
-      out->data<float>()[index] = static_cast<float>(v.GetDouble());
+      const double d = v.GetDouble();
+      if (std::isfinite(d) && std::fabs(d) > std::numeric_limits<float>::max()) {  // would become +-Infinity
+        return InvalidArgumentError(fmt::format("input '{}': element {} is {} and does not fit a float (DT_FLOAT)",
+                                                what, index, d));
+      }
+      out->data<float>()[index] = static_cast<float>(d);
       return Status::Ok();
+    }
     case DataType::kDouble:
       if (!v.IsNumber()) return bad("a number");
       out->data<double>()[index] = v.GetDouble();
@@ -154,8 +160,14 @@ void WriteFloat(double x, bool is_float, JsonWriter* writer) {
   char buf[32];
   auto result = is_float ? std::to_chars(buf, buf + sizeof(buf), static_cast<float>(x))
                          : std::to_chars(buf, buf + sizeof(buf), x);
-  // to_chars may print "1e+20" or "5" - both valid JSON numbers.
-  writer->RawValue(buf, static_cast<size_t>(result.ptr - buf), rapidjson::kNumberType);
+  // to_chars prints the shortest round trip ("1e+20", "0.5", "5"); a whole number gets ".0" as TF Serving writes
+  // it, so clients with typed JSON decoders read a float, not an integer.
+  size_t len = static_cast<size_t>(result.ptr - buf);
+  if (std::string_view(buf, len).find_first_of(".e") == std::string_view::npos && len + 2 <= sizeof(buf)) {
+    buf[len++] = '.';
+    buf[len++] = '0';
+  }
+  writer->RawValue(buf, len, rapidjson::kNumberType);
 }
 
 void WriteElement(const Tensor& t, int64_t i, bool b64_strings, JsonWriter* writer) {

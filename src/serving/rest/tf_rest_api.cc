@@ -161,12 +161,7 @@ Status DecodePredictRequest(const JsonValue& body, const Servable& servable, Pre
   if (!has_instances && !has_inputs) {
     return InvalidArgumentError("request has neither 'instances' (row format) nor 'inputs' (columnar format)");
   }
-  for (const auto& member : body.GetObject()) {
-    std::string_view key(member.name.GetString(), member.name.GetStringLength());
-    if (key != "instances" && key != "inputs" && key != "signature_name") {
-      return InvalidArgumentError(fmt::format("unknown key '{}' in predict request", key));
-    }
-  }
+  // Other top-level keys are ignored, as TF Serving does (clients add their own metadata).
   if (has_instances) {
     *format = RequestFormat::kRow;
     return DecodeRow(instances->value, servable, request);
