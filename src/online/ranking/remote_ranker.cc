@@ -57,10 +57,13 @@ Status RemoteRanker::Rank(const RankRequest& request, RankResult* result) const 
   const auto& model = static_cast<const RankerModel&>(*handle);
   thread_local Scratch s;
   for (int attempt = 0; attempt < 2; ++attempt) {
-    const bool broadcast = broadcast_ok_.load(std::memory_order_relaxed);
+    const bool broadcast = no_broadcast_version_.load(std::memory_order_relaxed) != handle.version();
     RETURN_IF_ERROR(s.inputs.Build(model, ContractInputNames(), request, broadcast ? 1 : 0));
     s.request.mutable_model_spec()->set_name(options_.model_name);
-    if (s.request.output_filter_size() == 0) {
+    // Per call, not once per thread: a newly loaded model may add or drop the attention output.
+    const int outputs_wanted = model.has_attention() ? 2 : 1;
+    if (s.request.output_filter_size() != outputs_wanted) {
+      s.request.clear_output_filter();
       s.request.add_output_filter(std::string(kProb));
       if (model.has_attention()) s.request.add_output_filter(std::string(kAttention));
     }
@@ -73,7 +76,7 @@ Status RemoteRanker::Rank(const RankRequest& request, RankResult* result) const 
     s.response.Clear();
     const ::grpc::Status status = impl_->stub->Predict(&context, s.request, &s.response);
     if (status.error_code() == ::grpc::StatusCode::INVALID_ARGUMENT && broadcast && attempt == 0) {
-      broadcast_ok_.store(false, std::memory_order_relaxed);  // the server's model wants one history per row
+      no_broadcast_version_.store(handle.version(), std::memory_order_relaxed);  // it wants one history per row
       continue;
     }
     if (!status.ok()) return FromGrpc(status, options_.target);

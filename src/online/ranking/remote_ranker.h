@@ -44,7 +44,9 @@ class RemoteRanker final : public Ranker {
   const std::string vocab_model_name_;
   const RemoteRankerOptions options_;
   std::unique_ptr<Impl> impl_;
-  mutable std::atomic<bool> broadcast_ok_{true};
+  // The model-folder version for which the served model refused one shared history row (INVALID_ARGUMENT): rows
+  // are then sent one history each until another version is loaded, which is tried with the shared row again.
+  mutable std::atomic<int64_t> no_broadcast_version_{-1};
   mutable std::atomic<int64_t> last_version_{0};
 };
 
