@@ -65,6 +65,11 @@ Status ModelServer::Start(const ModelServerOptions& options) {
   loader_options.intra_op_threads = options.intra_op_threads;
   s.loaders = std::make_unique<OnnxLoaderFactory>(loader_options);
   s.core = std::make_unique<ServerCore>(DefaultFileSystem(), s.loaders.get());
+  if (options.max_num_load_retries < 0 || options.load_retry_interval_micros < 0) {
+    return InvalidArgumentError("--max_num_load_retries and --load_retry_interval_micros must be >= 0");
+  }
+  s.core->set_load_retry_policy({.max_retries = options.max_num_load_retries,
+                                 .interval = std::chrono::microseconds(options.load_retry_interval_micros)});
 #ifdef RECO_SERVING_WITH_METRICS
   s.core->set_manager_observer(ServableManager::Observer{
       .on_load = [](const std::string& model, int64_t version, const Status& status, double seconds) {

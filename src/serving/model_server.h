@@ -22,6 +22,8 @@ struct ModelServerOptions {
   std::string model_name = "default";
   std::string model_base_path;
   double file_system_poll_wait_seconds = 1;
+  int max_num_load_retries = 5;                  // a failed version load is retried on later polls
+  int64_t load_retry_interval_micros = 60'000'000;
   bool enable_batching = false;
   std::string batching_parameters_file;
   int rest_api_num_threads = 0;  // 0: number of CPUs

@@ -25,6 +25,10 @@ int main(int argc, char** argv) {
   app.add_option("--model_base_path", o.model_base_path, "folder of the single model's version folders");
   app.add_option("--file_system_poll_wait_seconds", o.file_system_poll_wait_seconds,
                  "look for new/removed versions this often (0: only at start)")->capture_default_str();
+  app.add_option("--max_num_load_retries", o.max_num_load_retries,
+                 "retry a version that failed to load this many times, on later polls")->capture_default_str();
+  app.add_option("--load_retry_interval_micros", o.load_retry_interval_micros,
+                 "wait at least this long between load retries of a version")->capture_default_str();
   app.add_flag("--enable_batching", o.enable_batching, "merge concurrent requests (dynamic batching)");
   app.add_option("--batching_parameters_file", o.batching_parameters_file, "text-format BatchingParameters");
   app.add_option("--rest_api_num_threads", o.rest_api_num_threads, "REST worker threads (0: number of CPUs)")

@@ -36,6 +36,13 @@ void ServableManager::SetEntry(const std::string& name, int64_t version, Version
   }
 }
 
+int ServableManager::RecordFailedLoad(const std::string& name, int64_t version) {
+  std::unique_lock lock(mu_);
+  VersionEntry& entry = models_[name].versions[version];
+  entry.last_failure = std::chrono::steady_clock::now();
+  return ++entry.failed_loads;
+}
+
 void ServableManager::Reconcile(const tensorflow::serving::ModelConfig& config, std::span<const int64_t> on_disk) {
   std::lock_guard reconcile_lock(reconcile_mu_);
   const std::string& name = config.name();
@@ -54,7 +61,10 @@ void ServableManager::Reconcile(const tensorflow::serving::ModelConfig& config, 
         it = model.versions.erase(it);  // gone from disk and not loaded: forget it (and its error)
         continue;
       } else if (!it->second.error.ok()) {
-        failed.insert(it->first);
+        // Not a candidate again until its retry is due (and never once the retries are used up).
+        const bool retry_due = it->second.failed_loads <= retry_.max_retries &&
+                               std::chrono::steady_clock::now() - it->second.last_failure >= retry_.interval;
+        if (!retry_due) failed.insert(it->first);
       }
       ++it;
     }
@@ -82,7 +92,13 @@ void ServableManager::Reconcile(const tensorflow::serving::ModelConfig& config, 
       if (observer_.on_load) observer_.on_load(name, version, servable.status(), seconds);
       if (!servable.ok()) {
         Status error = servable.status().WithContext(fmt::format("model '{}' version {}", name, version));
-        RECO_LOG_ERROR("{}", error.ToString());
+        const int failures = RecordFailedLoad(name, version);
+        if (failures <= retry_.max_retries) {
+          RECO_LOG_ERROR("{} (retry {} of {} in {} s)", error.ToString(), failures, retry_.max_retries,
+                         std::chrono::duration<double>(retry_.interval).count());
+        } else {
+          RECO_LOG_ERROR("{} (no retries left)", error.ToString());
+        }
         SetEntry(name, version, VersionState::kEnd, error, nullptr);
         failed.insert(version);
         failed_one = true;

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -79,6 +80,16 @@ class ServableManager {
     std::function<void(const std::string& model, int64_t count)> on_loaded_versions;
   };
   void set_observer(Observer observer) { observer_ = std::move(observer); }
+
+  // A version that failed to load is tried again on a later reconcile (file-system poll), at most `max_retries`
+  // times and not sooner than `interval` after the previous attempt (TF Serving's --max_num_load_retries and
+  // --load_retry_interval_micros): a model caught half-copied recovers once the copy is complete. Set before the
+  // first Reconcile.
+  struct RetryPolicy {
+    int max_retries = 5;
+    std::chrono::microseconds interval{60'000'000};
+  };
+  void set_retry_policy(RetryPolicy policy) { retry_ = policy; }
   ServableManager(const ServableManager&) = delete;
   ServableManager& operator=(const ServableManager&) = delete;
 
@@ -98,6 +109,8 @@ class ServableManager {
     VersionState state = VersionState::kStart;
     Status error;
     std::shared_ptr<const Servable> servable;  // set while AVAILABLE
+    int failed_loads = 0;                                // since the version appeared on disk
+    std::chrono::steady_clock::time_point last_failure;  // of the latest failed load
   };
   struct ModelState {
     std::map<std::string, int64_t> labels;
@@ -106,9 +119,12 @@ class ServableManager {
 
   void SetEntry(const std::string& name, int64_t version, VersionState state, Status error,
                 std::shared_ptr<const Servable> servable);
+  // Counts one more failed load of `version`; returns the count.
+  int RecordFailedLoad(const std::string& name, int64_t version);
 
   LoaderFactory* const loaders_;
   Observer observer_;
+  RetryPolicy retry_;
   std::mutex reconcile_mu_;  // serializes Reconcile/RemoveModel; never held by requests
   mutable std::shared_mutex mu_;
   std::map<std::string, ModelState> models_;  // GUARDED_BY(mu_)

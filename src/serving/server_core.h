@@ -47,6 +47,8 @@ class ServerCore {
   const ServableManager& manager() const { return manager_; }
   // Metrics hooks; call before the first config is loaded.
   void set_manager_observer(ServableManager::Observer observer) { manager_.set_observer(std::move(observer)); }
+  // Load retries (see ServableManager::RetryPolicy); call before the first config is loaded.
+  void set_load_retry_policy(ServableManager::RetryPolicy policy) { manager_.set_retry_policy(policy); }
   tensorflow::serving::ModelServerConfig config() const;
 
  private:

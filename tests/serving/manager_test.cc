@@ -2,6 +2,9 @@
 // through version changes deterministically, with no sleeps.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <map>
+
 #include "serving/model_config.h"
 #include "serving/server_core.h"
 #include "testutil/fake_file_system.h"
@@ -100,6 +103,29 @@ TEST_F(ManagerTest, ModelWithoutVersionsIsNotFound) {
   AddVersion(3);
   core_.PollFileSystem();
   EXPECT_EQ(ServingVersion(), 3);
+}
+
+// A version that failed to load (caught half-copied) is retried on later polls, up to max_retries times.
+TEST_F(ManagerTest, FailedLoadsAreRetriedUpToTheLimit) {
+  std::map<int64_t, int> attempts;
+  core_.set_manager_observer({.on_load = [&](const std::string&, int64_t v, const Status&, double) { ++attempts[v]; },
+                              .on_loaded_versions = nullptr});
+  core_.set_load_retry_policy({.max_retries = 2, .interval = std::chrono::microseconds(0)});
+  AddVersion(1);
+  AddVersion(2, "broken");
+  ASSERT_TRUE(core_.ReloadConfig(SingleModelConfig("m", "/models/m")).ok());
+  EXPECT_EQ(ServingVersion(), 1);
+  EXPECT_EQ(StatusOf(2).state, VersionState::kEnd);
+  AddVersion(2, "ok");  // the copy completes
+  core_.PollFileSystem();
+  EXPECT_EQ(ServingVersion(), 2);
+  EXPECT_EQ(attempts[2], 2);
+
+  AddVersion(3, "broken");  // stays broken: 1 attempt + 2 retries, then no more
+  for (int i = 0; i < 6; ++i) core_.PollFileSystem();
+  EXPECT_EQ(attempts[3], 3);
+  EXPECT_EQ(ServingVersion(), 2);
+  EXPECT_FALSE(StatusOf(3).error.ok());
 }
 
 TEST_F(ManagerTest, PoliciesAndLabels) {
