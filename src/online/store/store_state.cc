@@ -193,6 +193,23 @@ void StoreState::RemoveFromTopList(TopList& list, int32_t item_index, int32_t It
   item.*pos = -1;
 }
 
+// A full list that lost an entry takes the best item of the category it had evicted earlier, so the live list is
+// what RebuildTopLists makes from scratch after a restart. O(items): only on a re-categorisation.
+void StoreState::RefillCategoryTop(uint64_t category) {
+  int32_t best = -1;
+  PopularItem best_key{};
+  for (size_t i = 0; i < items_.size(); ++i) {
+    const ItemState& candidate = items_[i];
+    if (!candidate.has_popularity || candidate.category_pos >= 0 || candidate.info.category_id != category) continue;
+    const PopularItem key{candidate.info.item_id, candidate.info.category_id, candidate.popularity};
+    if (best < 0 || Before(key, best_key)) {
+      best = static_cast<int32_t>(i);
+      best_key = key;
+    }
+  }
+  if (best >= 0) UpdateTopList(category_top_[category], category_top_k_, best, &ItemState::category_pos);
+}
+
 void StoreState::PutItem(const ItemInfo& info) {
   const int32_t item_index = ItemIndexFor(info.item_id, info.category_id);
   ItemState& item = items_[static_cast<size_t>(item_index)];
@@ -200,7 +217,11 @@ void StoreState::PutItem(const ItemInfo& info) {
   item.info = info;
   if (old_category == info.category_id) return;
   // A re-categorised item takes its popularity to its new category's list.
-  RemoveFromTopList(category_top_[old_category], item_index, &ItemState::category_pos);
+  TopList& old_list = category_top_[old_category];
+  const bool was_full = old_list.entries.size() >= static_cast<size_t>(category_top_k_);
+  const bool was_listed = item.category_pos >= 0;
+  RemoveFromTopList(old_list, item_index, &ItemState::category_pos);
+  if (was_full && was_listed) RefillCategoryTop(old_category);
   if (item.global_pos >= 0) global_top_.entries[static_cast<size_t>(item.global_pos)].category_id = info.category_id;
   if (item.has_popularity) {
     UpdateTopList(category_top_[info.category_id], category_top_k_, item_index, &ItemState::category_pos);

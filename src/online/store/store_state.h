@@ -90,6 +90,7 @@ class StoreState {
   // Updates `item`'s position in `list` (inserting it if it qualifies); clears the flag of an evicted item.
   void UpdateTopList(TopList& list, int capacity, int32_t item_index, int32_t ItemState::*pos);
   void RemoveFromTopList(TopList& list, int32_t item_index, int32_t ItemState::*pos);
+  void RefillCategoryTop(uint64_t category);
   static std::span<const PopularItem> Top(const TopList& list, int max);
   // Recomputes every top list from the items' popularity (exact top-k, what incremental updates also maintain).
   void RebuildTopLists();

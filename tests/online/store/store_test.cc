@@ -348,6 +348,28 @@ TEST_F(StoreTest, RecategorisedItemMovesToItsNewCategoryList) {
   EXPECT_EQ(top[0].category_id, 2u);
 }
 
+// A full category list that loses an item to a re-categorisation takes the best item it had evicted, as a
+// restart's rebuild would: live and reopened stores list the same items.
+TEST_F(StoreTest, FullCategoryListRefillsAfterARecategorisation) {
+  auto opts = Options();
+  opts.category_top_k = 2;
+  auto store = OpenStore(opts);
+  ASSERT_NE(store, nullptr);
+  // Category 1: item 10 (buy) > item 11 (cart) > item 12 (pv); only two fit.
+  const Event batch[] = {{1, 10, 1, BehaviorType::kBuy, 100}, {2, 11, 1, BehaviorType::kCart, 100},
+                         {3, 12, 1, BehaviorType::kPv, 100}};
+  ASSERT_TRUE(store->Append(batch).ok());
+  std::vector<PopularItem> top;
+  store->TopItemsInCategory(1, 10, &top);
+  ASSERT_EQ(top.size(), 2u);
+  const ItemInfo moved{10, 2, true};
+  ASSERT_TRUE(store->PutItems({&moved, 1}).ok());
+  store->TopItemsInCategory(1, 10, &top);
+  ASSERT_EQ(top.size(), 2u);
+  EXPECT_EQ(top[0].item_id, 11u);
+  EXPECT_EQ(top[1].item_id, 12u);  // back from eviction
+}
+
 TEST_F(StoreTest, FullNeighbourListReplacesItsWeakest) {
   auto opts = Options();
   opts.covis_max_neighbors = 2;
