@@ -8,6 +8,7 @@
 #include <chrono>
 #include <exception>
 #include <iterator>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -40,7 +41,10 @@ void Finish(const rapidjson::StringBuffer& buffer, HttpResponse* response) {
 
 void Key(JsonWriter& w, const char* key) { w.Key(key); }
 
-Status ReadItem(const rapidjson::Value& v, size_t index, const Store& store, ItemInfo* out) {
+// `earlier`: the items read before this one in the same request (item id -> entry), which count as known: a
+// request may introduce an item and then refer to it without repeating its category.
+Status ReadItem(const rapidjson::Value& v, size_t index, const Store& store,
+                const std::unordered_map<uint64_t, ItemInfo>& earlier, ItemInfo* out) {
   const std::string where = fmt::format("items[{}]", index);
   if (!v.IsObject()) return InvalidArgumentError(where + ": must be an object");
   auto id = v.FindMember("item_id");
@@ -49,7 +53,12 @@ Status ReadItem(const rapidjson::Value& v, size_t index, const Store& store, Ite
     return InvalidArgumentError(where + ".item_id: must be an integer in [0, 2^53]");
   }
   out->item_id = id->value.GetUint64();
-  std::optional<ItemInfo> known = store.GetItem(out->item_id);
+  std::optional<ItemInfo> known;
+  if (auto e = earlier.find(out->item_id); e != earlier.end()) {
+    known = e->second;
+  } else {
+    known = store.GetItem(out->item_id);
+  }
   auto cate = v.FindMember("category_id");
   if (cate != v.MemberEnd() && !cate->value.IsNull()) {
     if (!cate->value.IsUint64() || cate->value.GetUint64() > data::kMaxRawId) {
@@ -285,10 +294,14 @@ Status RecommenderApi::PutItems(std::string_view body, HttpResponse* response) c
       return InvalidArgumentError(fmt::format("at most {} items per request", kMaxItemsPerPut));
     }
     items.resize(list->Size());
-    for (rapidjson::SizeType i = 0; i < list->Size(); ++i) RETURN_IF_ERROR(ReadItem((*list)[i], i, *store_, &items[i]));
+    std::unordered_map<uint64_t, ItemInfo> earlier;
+    for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
+      RETURN_IF_ERROR(ReadItem((*list)[i], i, *store_, earlier, &items[i]));
+      earlier[items[i].item_id] = items[i];
+    }
   } else if (list->IsObject()) {
     items.resize(1);
-    RETURN_IF_ERROR(ReadItem(*list, 0, *store_, &items[0]));
+    RETURN_IF_ERROR(ReadItem(*list, 0, *store_, {}, &items[0]));
   } else {
     return InvalidArgumentError("the body must be an item object, an array of them, or {\"items\": [...]}");
   }

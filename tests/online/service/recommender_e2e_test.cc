@@ -356,6 +356,17 @@ TEST_F(RecommenderE2E, RulesThroughTheApiBoughtUnavailableExcludeCategory) {
   for (const auto& it : only["items"].GetArray()) EXPECT_EQ(it["category_id"].GetUint64(), 4u);
 }
 
+// One PUT may introduce an item and then refer to it without repeating its category.
+TEST_F(RecommenderE2E, PutItemsSeesItemsEarlierInTheSameRequest) {
+  StartService();
+  Reply put = client_->Put("/v1/items", R"([{"item_id":777001,"category_id":3},{"item_id":777001,"available":false}])");
+  ASSERT_EQ(put.status, 200) << put.body;
+  Reply item = client_->Get("/v1/items/777001");
+  ASSERT_EQ(item.status, 200) << item.body;
+  EXPECT_EQ(item.Json()["category_id"].GetUint64(), 3u);
+  EXPECT_FALSE(item.Json()["available"].GetBool());
+}
+
 TEST_F(RecommenderE2E, NewModelVersionIsServedWithoutRestart) {
   StartService();
   Seed();
