@@ -110,6 +110,15 @@ TEST_F(RestHandlerTest, WholeFloatsKeepAPointAndUnknownTopLevelKeysAreIgnored) {
   EXPECT_EQ(r.body, R"({"predictions":[[2001.0]]})");
 }
 
+// TF Serving's /v1 routes are case-insensitive ((?i) regular expressions); model names and labels are not.
+TEST_F(RestHandlerTest, V1RoutesIgnoreCase) {
+  const std::string body = "{\"inputs\": {\"user_input\": [" + kRow8 + "], \"item_input\": [" + kRow8 + "]}}";
+  EXPECT_EQ(Post("/V1/Models/seed/Versions/1:Predict", body).status, 200);
+  EXPECT_EQ(Post("/v1/MODELS/seed/LABELS/stable:PREDICT", body).status, 200);
+  EXPECT_EQ(Call("GET", "/v1/models/seed/METADATA").status, 200);
+  EXPECT_EQ(Post("/v1/models/SEED:predict", body).status, 404);
+}
+
 TEST_F(RestHandlerTest, StatusAndMetadata) {
   Reply r = Call("GET", "/v1/models/seed");
   ASSERT_EQ(r.status, 200) << r.body;

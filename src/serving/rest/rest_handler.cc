@@ -23,6 +23,25 @@ using PoolDocument = rapidjson::GenericDocument<rapidjson::UTF8<>, PoolAllocator
 constexpr unsigned kParseFlags =
     rapidjson::kParseInsituFlag | rapidjson::kParseNanAndInfFlag | rapidjson::kParseIterativeFlag;
 
+// ASCII case-insensitive equality: TF Serving matches its /v1 routes with (?i) regular expressions, so
+// /V1/Models/m:Predict works there; model names and labels keep their case.
+bool IEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+bool ConsumeI(std::string_view* s, std::string_view prefix) {
+  if (s->size() < prefix.size() || !IEquals(s->substr(0, prefix.size()), prefix)) return false;
+  s->remove_prefix(prefix.size());
+  return true;
+}
+
 bool Consume(std::string_view* s, std::string_view prefix) {
   if (s->substr(0, prefix.size()) != prefix) return false;
   s->remove_prefix(prefix.size());
@@ -135,7 +154,7 @@ void RestHandler::Handle(std::string_view method, std::string_view target, std::
 Status RestHandler::Route(std::string_view method, std::string_view path, std::string& body, RestContext::Impl* ctx,
                           RestResponse* response) const {
   std::string_view rest = path;
-  if (Consume(&rest, "/v1/models/")) return HandleV1(method, rest, body, ctx);
+  if (ConsumeI(&rest, "/v1/models/")) return HandleV1(method, rest, body, ctx);
   if (rest == "/v2" || Consume(&rest, "/v2/")) return HandleV2(method, rest, body, ctx, response);
   if (options_.metrics_text && path == options_.metrics_path) {
     if (method != "GET") return NotFoundError(fmt::format("Malformed request: {} {} (use GET)", method, path));
@@ -152,19 +171,20 @@ Status RestHandler::HandleV1(std::string_view method, std::string_view rest, std
   const std::string_view model = NextSegment(&rest, /*stop_at_colon=*/true);
   RETURN_IF_ERROR(CheckName(model, "model name"));
   VersionSelector selector;
-  if (Consume(&rest, "/versions/")) {
+  if (ConsumeI(&rest, "/versions/")) {
     int64_t version = 0;
     RETURN_IF_ERROR(ParseVersion(NextSegment(&rest, true), &version));
     selector.version = version;
-  } else if (Consume(&rest, "/labels/")) {
+  } else if (ConsumeI(&rest, "/labels/")) {
     const std::string_view label = NextSegment(&rest, true);
     RETURN_IF_ERROR(CheckName(label, "version label"));
     selector.label = std::string(label);
   }
   const std::string model_name(model);
   ctx->model.assign(model.data(), model.size());
-  ctx->api = rest.empty() ? "status" : rest == "/metadata" ? "metadata" : "predict";
-  if (rest.empty() || rest == "/metadata") {
+  const bool metadata = IEquals(rest, "/metadata");
+  ctx->api = rest.empty() ? "status" : metadata ? "metadata" : "predict";
+  if (rest.empty() || metadata) {
     if (method != "GET") return NotFoundError(fmt::format("Malformed request: {} on /v1/models/{} (use GET)", method,
                                                           model));
     if (rest.empty()) {
@@ -181,11 +201,11 @@ Status RestHandler::HandleV1(std::string_view method, std::string_view rest, std
     WriteModelMetadata(handle, &ctx->writer);
     return Status::Ok();
   }
-  if (rest == ":classify" || rest == ":regress") {
+  if (IEquals(rest, ":classify") || IEquals(rest, ":regress")) {
     return UnimplementedError(fmt::format("{} is not supported: ONNX models have no tf.Example classify/regress "
                                           "signatures; use :predict", rest.substr(1)));
   }
-  if (rest != ":predict") return NotFoundError(fmt::format("Malformed request: unknown verb or path '{}'", rest));
+  if (!IEquals(rest, ":predict")) return NotFoundError(fmt::format("Malformed request: unknown verb or path '{}'", rest));
   if (method != "POST") return NotFoundError("Malformed request: :predict needs POST");
   ASSIGN_OR_RETURN(ServableHandle handle, service_->Resolve(model_name, selector));
   ctx->version = handle.version();
