@@ -107,6 +107,7 @@ RunFn SetupInspect(CLI::App& sub) {
       std::replace(one_line.begin(), one_line.end(), '\n', ',');
       std::printf("meta     %s = %s\n", k.c_str(), one_line.c_str());
     }
+    if (a->plan_batch < 0) return InvalidArgumentError("--plan-batch must be >= 1");
     if (a->plan_batch > 0) {
       std::vector<engine::Shape> shapes;
       ASSIGN_OR_RETURN(ModelInputs inputs, MakeInputs(*session, a->model, a->plan_batch));

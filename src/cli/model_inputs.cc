@@ -85,6 +85,14 @@ StatusOr<ModelInputs> MakeInputs(const engine::Session& session, const std::stri
         shape.push_back(d == 0 ? batch : other_dim);
       }
     }
+    // Generated inputs are for timing and inspection: refuse sizes that could not be held in memory anyway (a
+    // huge --batch once wrapped the element count to 0 and wrote through a null buffer).
+    constexpr int64_t kMaxInputBytes = int64_t{8} << 30;
+    const int64_t elements = shape.CheckedNumElements();
+    if (elements < 0 || elements * static_cast<int64_t>(engine::DTypeSize(info.dtype)) > kMaxInputBytes) {
+      return InvalidArgumentError("input '" + info.name + "' would have shape " + shape.ToString() +
+                                  ": too large for generated inputs (at most 8 GiB each); use a smaller --batch or --dim");
+    }
     engine::Tensor t(info.dtype, shape);
     const int64_t n = t.num_elements();
     switch (info.dtype) {

@@ -11,12 +11,24 @@ NodeInference::NodeInference(const std::string& node_name, std::vector<const Ten
 
 void NodeInference::set_output(int i, DType dtype, const Shape& shape) {
   if (i < 0 || i >= num_outputs()) return;
+  // Kernels compute output shapes from input shapes and values (Expand, Tile, Range, ConstantOfShape, Reshape...):
+  // a small hostile model or request can ask for an overflowing or absurd size, which must fail here, not at the
+  // allocation.
+  const int64_t n = shape.CheckedNumElements();
+  int64_t bytes = 0;
+  if (n < 0 || __builtin_mul_overflow(n, static_cast<int64_t>(DTypeSize(dtype)), &bytes) || bytes > kMaxTensorBytes) {
+    if (size_error_.ok()) {
+      size_error_ = InvalidArgumentError("node '" + node_name_ + "': output " + std::to_string(i) + " of shape " +
+                                         shape.ToString() + " is too large");
+    }
+  }
   out_dtypes_[i] = dtype;
   out_shapes_[i] = shape;
   out_set_[i] = true;
 }
 
 Status NodeInference::CheckOutputsSet() const {
+  if (!size_error_.ok()) return size_error_;
   for (int i = 0; i < num_outputs(); ++i) {
     if (!out_set_[i]) return InternalError("node '" + node_name_ + "': kernel did not set output " + std::to_string(i));
   }
@@ -28,6 +40,15 @@ StatusOr<std::vector<Tensor>> EvaluateNode(const OpKernel& kernel, const std::st
   NodeInference inf(node_name, inputs, inputs, num_outputs);
   RETURN_IF_ERROR(kernel.InferOutputs(inf));
   RETURN_IF_ERROR(inf.CheckOutputsSet());
+  // Evaluated at load or plan time (constant folding, shape arithmetic): the results are kept in the model, so a
+  // node that would materialise a huge constant from tiny inputs is refused instead.
+  constexpr int64_t kMaxEvaluatedBytes = int64_t{1} << 30;
+  int64_t total = static_cast<int64_t>(inf.scratch_bytes());
+  for (int i = 0; i < num_outputs; ++i) total += inf.out_shape(i).num_elements() * static_cast<int64_t>(DTypeSize(inf.out_dtype(i)));
+  if (total > kMaxEvaluatedBytes) {
+    return ResourceExhaustedError("node '" + node_name + "': evaluating it ahead of time would need " +
+                                  std::to_string(total) + " bytes");
+  }
   std::vector<Tensor> outs;
   outs.reserve(num_outputs);
   std::vector<TensorView> out_views(num_outputs);

@@ -43,6 +43,7 @@ class NodeInference final : public InferenceContext {
   std::vector<DType> out_dtypes_;
   std::vector<Shape> out_shapes_;
   std::vector<bool> out_set_;
+  Status size_error_;  // the first output whose shape overflowed or exceeded kMaxTensorBytes
   size_t scratch_bytes_ = 0;
   std::shared_ptr<const void> state_;
 };

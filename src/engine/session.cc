@@ -1,6 +1,7 @@
 // Session: load + validate, plan cache, and the allocation-free Run loop.
 #include "engine/session.h"
 
+#include <unistd.h>
 #include <onnx/checker.h>
 #include <onnx/shape_inference/implementation.h>
 
@@ -207,6 +208,9 @@ Status CheckInput(const TensorInfo& info, const TensorView& v) {
     return InvalidArgumentError("input '" + info.name + "': expected dtype " + std::string(DTypeName(info.dtype)) +
                                 ", got " + std::string(DTypeName(v.dtype)));
   }
+  if (v.shape.CheckedNumElements() < 0) {
+    return InvalidArgumentError("input '" + info.name + "': shape " + v.shape.ToString() + " is negative or overflows");
+  }
   if (v.data == nullptr && v.num_elements() > 0) return InvalidArgumentError("input '" + info.name + "': null data");
   if (!info.has_shape) return Status::Ok();
   if (v.shape.rank() != static_cast<int>(info.shape.size())) {
@@ -264,9 +268,22 @@ Status Session::Run(std::span<const NamedView> inputs, RunContext* ctx) const {
   }
   const Plan& plan = *rc.plan;
   if (rc.arena_bytes < plan.arena_bytes) {
+    // Over the machine's RAM the allocation might still succeed (overcommit) and the first touch would bring in
+    // the OOM killer instead of an error.
+    static const size_t physical_bytes =
+        static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    if (plan.arena_bytes > physical_bytes) {
+      return ResourceExhaustedError("running the model at these input shapes needs " +
+                                    std::to_string(plan.arena_bytes) + " bytes of working memory, more than this " +
+                                    "machine's " + std::to_string(physical_bytes) + " bytes of RAM");
+    }
     AlignedFree(rc.arena);
-    rc.arena = AlignedAlloc(plan.arena_bytes);
-    rc.arena_bytes = plan.arena_bytes;
+    rc.arena = TryAlignedAlloc(plan.arena_bytes);  // sized by the request's shapes: may not fit in memory
+    rc.arena_bytes = rc.arena != nullptr ? plan.arena_bytes : 0;
+    if (rc.arena == nullptr) {
+      return ResourceExhaustedError("running the model at these input shapes needs " +
+                                    std::to_string(plan.arena_bytes) + " bytes of working memory, which is not available");
+    }
   }
   if (rc.views.size() < plan.values.size()) rc.views.resize(plan.values.size());
   if (rc.step_inputs.size() < plan.max_step_inputs) rc.step_inputs.resize(plan.max_step_inputs);

@@ -87,6 +87,14 @@ int64_t Shape::num_elements() const {
   return n;
 }
 
+int64_t Shape::CheckedNumElements() const {
+  int64_t n = 1;
+  for (int i = 0; i < rank_; ++i) {
+    if (dims_[i] < 0 || __builtin_mul_overflow(n, dims_[i], &n)) return -1;
+  }
+  return n;
+}
+
 void Shape::Strides(int64_t* out) const {
   int64_t s = 1;
   for (int i = rank_ - 1; i >= 0; --i) {
@@ -168,6 +176,13 @@ void* AlignedAlloc(size_t bytes) {
     std::abort();
   }
   return p;
+}
+
+void* TryAlignedAlloc(size_t bytes) {
+  if (bytes == 0) return nullptr;
+  if (bytes > static_cast<size_t>(kMaxTensorBytes) * 4) return nullptr;
+  const size_t rounded = (bytes + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment;
+  return std::aligned_alloc(kTensorAlignment, rounded);
 }
 
 void AlignedFree(void* p) { std::free(p); }

@@ -79,6 +79,9 @@ class Shape {
 
   // Product of dims; 1 for rank 0.
   int64_t num_elements() const;
+  // The element count, or -1 when the product of the dims overflows int64 (shapes that come from a model file or a
+  // request are checked with this before anything is sized from them).
+  int64_t CheckedNumElements() const;
   // Row-major strides in elements.
   void Strides(int64_t* out) const;
 
@@ -174,6 +177,11 @@ uint16_t FloatToHalf(float f);
 
 // 64-byte-aligned allocation helpers used by Tensor and the run arena. AlignedAlloc(0) returns nullptr.
 void* AlignedAlloc(size_t bytes);
+// Like AlignedAlloc, but nullptr when the memory is not there (for sizes that come from request shapes).
+void* TryAlignedAlloc(size_t bytes);
+// The largest tensor the engine will plan or allocate (64 GiB): shapes beyond it are rejected as implausible
+// before any allocation, so hostile dims fail with a Status instead of an abort.
+inline constexpr int64_t kMaxTensorBytes = int64_t{1} << 36;
 void AlignedFree(void* p);
 inline constexpr size_t kTensorAlignment = 64;
 

@@ -223,6 +223,48 @@ TEST(SessionTest, BadModelsAreStatuses) {
   EXPECT_NE(f.status().message().find("com.example"), std::string::npos) << f.status().ToString();
 }
 
+// Sizes claimed by a tiny model or request are checked before anything is allocated: each of these once aborted
+// the process (a 64 GB allocation, or a wrapped element count and a write through a 0-byte buffer).
+TEST(SessionTest, HugeClaimedSizesAreStatusesNotAborts) {
+  SessionOptions no_checker;
+  no_checker.validate_with_onnx_checker = false;
+  const auto load_error = [&](TinyModel& m) {
+    auto s = Session::LoadFromBytes(m.Bytes(), no_checker);
+    return s.ok() ? std::string() : s.status().ToString();
+  };
+  TinyModel big;  // 2^34 floats declared, 4 bytes of data
+  big.Input("x", DType::kFloat32, {1}).Init<float>("w", {int64_t{1} << 34}, {1.f}).Node("Add", {"x", "w"}, {"y"})
+      .Output("y", DType::kFloat32, {-1});
+  EXPECT_NE(load_error(big).find("raw_data has 4 bytes"), std::string::npos) << load_error(big);
+  TinyModel wrap;  // 2^32 x 2^32 elements: the product wraps to 0
+  wrap.Input("x", DType::kFloat32, {1}).Init<float>("w", {int64_t{1} << 32, int64_t{1} << 32}, {})
+      .Node("Add", {"x", "w"}, {"y"}).Output("y", DType::kFloat32, {-1, -1});
+  EXPECT_NE(load_error(wrap).find("implausibly large"), std::string::npos) << load_error(wrap);
+
+  // Expand to a shape that comes with the request: rejected when planned, not at the allocation.
+  TinyModel expand;
+  expand.Input("x", DType::kFloat32, {1}).Input("shape", DType::kInt64, {2}).Node("Expand", {"x", "shape"}, {"y"})
+      .Output("y", DType::kFloat32, {-1, -1});
+  auto session = Session::LoadFromBytes(expand.Bytes(), no_checker);
+  ASSERT_TRUE(session.ok()) << session.status().ToString();
+  Tensor x = Tensor::FromVector<float>(Shape{1}, {2.f});
+  for (const std::vector<int64_t>& dims : {std::vector<int64_t>{int64_t{1} << 32, int64_t{1} << 32},
+                                           std::vector<int64_t>{int64_t{1} << 20, int64_t{1} << 20},
+                                           std::vector<int64_t>{int64_t{1} << 17, int64_t{1} << 17}}) {  // 64 GiB: over RAM
+    Tensor shape = Tensor::FromVector<int64_t>(Shape{2}, dims);
+    const NamedView in[] = {{"x", x.view()}, {"shape", shape.view()}};
+    auto out = (*session)->Run(in);
+    ASSERT_FALSE(out.ok());
+    const std::string message = out.status().message();
+    EXPECT_TRUE(message.find("too large") != std::string::npos || message.find("RAM") != std::string::npos) << message;
+  }
+  Tensor shape = Tensor::FromVector<int64_t>(Shape{2}, {3, 2});  // and a sane one still works
+  const NamedView in[] = {{"x", x.view()}, {"shape", shape.view()}};
+  auto out = (*session)->Run(in);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].tensor.num_elements(), 6);
+}
+
 TEST(SessionTest, ContextOutlivesSessionsAndSwitchesBetweenThem) {
   RunContext ctx;
   Tensor x = Tensor::FromVector<float>(Shape{1, 3}, {1.f, 2.f, 3.f});

@@ -46,6 +46,19 @@ TEST_F(ExportCliTest, ExportsMlpAndCnn) {
   }
 }
 
+// The engine commands on an exported model: batch sizes too large for memory are one clear line and exit 1
+// (a huge --batch once wrapped the element count and crashed bench-model; a large one aborted in the allocator).
+TEST_F(ExportCliTest, EngineCommandsRefuseHugeBatches) {
+  CommandResult r = RunBinary("reco", "export --checkpoint " + dir_.file("mlp.pt") + " --out " + dir_.file("m.onnx"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const std::string batch : {"1152921504606846976", "100000000"}) {
+    ExpectCleanFailure("bench-model " + dir_.file("m.onnx") + " --runs 1 --batch " + batch, "too large", 1);
+    ExpectCleanFailure("inspect " + dir_.file("m.onnx") + " --plan-batch " + batch, "too large", 1);
+  }
+  r = RunBinary("reco", "bench-model " + dir_.file("m.onnx") + " --runs 3 --batch 2");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
 TEST_F(ExportCliTest, MissingCheckpoint) {
   ExpectCleanFailure("export --checkpoint " + dir_.file("nope.pt") + " --out " + dir_.file("x.onnx"),
                      "does not exist", 2);
