@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -60,7 +61,7 @@ StatusOr<ClassifierTrainReport> TrainClassifier(const ClassifierTrainConfig& con
   if (config.batch_size < 1) {
     return InvalidArgumentError("--batch-size must be >= 1, got " + std::to_string(config.batch_size));
   }
-  if (!(config.lr > 0)) return InvalidArgumentError("--lr must be > 0");
+  if (!(config.lr > 0) || !std::isfinite(config.lr)) return InvalidArgumentError("--lr must be a positive number");
   try {
     ClassifierTrainReport report;
     report.threads = config.threads > 0 ? config.threads : DefaultThreads(config.model);
@@ -79,7 +80,9 @@ StatusOr<ClassifierTrainReport> TrainClassifier(const ClassifierTrainConfig& con
       // Standardise inputs inside the model (buffers saved with the weights); a resumed checkpoint overrides.
       torch::NoGradGuard no_grad;
       model.ptr()->named_buffers()["input_mean"].fill_(train.images.mean().item<float>());
-      model.ptr()->named_buffers()["input_std"].fill_(train.images.std().item<float>());
+      // Images that are all one value have std 0: dividing by it would make every input NaN.
+      const float std = train.images.std().item<float>();
+      model.ptr()->named_buffers()["input_std"].fill_(std > 1e-6f && std::isfinite(std) ? std : 1.0f);
     }
     if (!config.resume.empty()) {
       ASSIGN_OR_RETURN(CheckpointInfo resumed, ReadCheckpointInfo(config.resume));
@@ -125,6 +128,11 @@ StatusOr<ClassifierTrainReport> TrainClassifier(const ClassifierTrainConfig& con
       }
       const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
       if (config.progress) bar.Finish(batches.num_batches(), seen, loss_sum / seen, static_cast<double>(correct) / seen);
+      if (!std::isfinite(loss_sum)) {
+        // Not saved: the checkpoint keeps the last finite epoch (if any) instead of NaN weights.
+        return FailedPreconditionError("training diverged in epoch " + std::to_string(epoch) +
+                                       " (the loss is not finite); lower --lr");
+      }
       train_seconds += seconds;
       train_samples += seen;
 

@@ -106,6 +106,10 @@ StatusOr<RankerEvalReport> EvaluateRanker(const RankerEvalConfig& c) {
       splits.push_back(static_cast<data::Split>(s));
       report.samples += static_cast<int64_t>(file->samples(splits.back()).size());
     }
+    if (report.samples == 0) {
+      return InvalidArgumentError("no samples to evaluate in the chosen split(s) (metrics would be NaN): too few "
+                                  "events, or every user's history too short");
+    }
     const RankerBatcher batcher(*file, std::move(bo));
     report.metrics = ScoreSplits(*model, batcher, *file, splits, c.eval_batch);
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

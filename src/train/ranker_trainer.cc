@@ -37,7 +37,7 @@ Status ValidateConfig(const RankerTrainConfig& c) {
   if (c.optimizer != "lazy-adam" && c.optimizer != "adam") {
     return InvalidArgumentError("--optimizer must be lazy-adam or adam, got '" + c.optimizer + "'");
   }
-  if (c.l2_emb < 0) return InvalidArgumentError("--l2-emb must be >= 0");
+  if (!(c.l2_emb >= 0) || !std::isfinite(c.l2_emb)) return InvalidArgumentError("--l2-emb must be a number >= 0");
   if (c.l2_emb > 0 && c.optimizer != "lazy-adam") {
     return InvalidArgumentError("--l2-emb (mini-batch-aware L2) needs --optimizer lazy-adam");
   }
@@ -170,6 +170,14 @@ StatusOr<RankerTrainReport> TrainRanker(const RankerTrainConfig& c) {
       }
       const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
       if (c.progress) bar.Finish(steps, seen, loss_sum / static_cast<double>(seen));
+      if (!std::isfinite(loss_sum)) {
+        // A diverged model would be saved and exported as a "valid" model that scores NaN.
+        return FailedPreconditionError("training diverged in epoch " + std::to_string(epoch) +
+                                       " (the loss is not finite); lower --lr" +
+                                       (report.best_epoch > 0 ? "; " + report.checkpoint + " keeps epoch " +
+                                                                    std::to_string(report.best_epoch)
+                                                              : std::string()));
+      }
       train_seconds += seconds;
       train_rows += seen;
 

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
+#include <limits>
+#include <vector>
 #include <fstream>
 
 #include "testutil/idx_writer.h"
@@ -78,6 +81,35 @@ TEST_F(ClassifierTrainerTest, BadArguments) {
   c = Config(1);
   c.data_dir = dir_.file("absent");
   EXPECT_EQ(TrainClassifier(c).status().code(), StatusCode::kNotFound);
+}
+
+// Training that cannot produce a usable model says so instead of writing NaN weights with exit 0.
+TEST_F(ClassifierTrainerTest, DivergenceAndNonsenseRatesAreErrors) {
+  auto c = Config(1);
+  c.lr = 1e30;
+  auto r = TrainClassifier(c);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("diverged"), std::string::npos) << r.status().ToString();
+  for (double lr : {std::nan(""), std::numeric_limits<double>::infinity(), -1.0}) {
+    c.lr = lr;
+    EXPECT_EQ(TrainClassifier(c).status().code(), StatusCode::kInvalidArgument) << lr;
+  }
+}
+
+// All-zero images have a standard deviation of 0: the model's input scaling must not divide by it.
+TEST_F(ClassifierTrainerTest, ConstantImagesTrainToFiniteLoss) {
+  testutil::TempDir flat;
+  std::vector<uint8_t> images(100 * 28 * 28, 0), labels(100);
+  for (size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<uint8_t>(i % 10);
+  for (const std::string split : {"train", "t10k"}) {
+    testutil::WriteBytes(flat.file(split + "-images-idx3-ubyte"), testutil::IdxBytes({100, 28, 28}, images));
+    testutil::WriteBytes(flat.file(split + "-labels-idx1-ubyte"), testutil::IdxBytes({100}, labels));
+  }
+  auto c = Config(1);
+  c.data_dir = flat.path();
+  auto r = TrainClassifier(c);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(std::isfinite(r->test_loss)) << r->test_loss;
 }
 
 }  // namespace

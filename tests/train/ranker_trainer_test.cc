@@ -3,6 +3,8 @@
 #include "train/ranker_trainer.h"
 
 #include <gtest/gtest.h>
+
+#include <cmath>
 #include <torch/torch.h>
 
 #include <filesystem>
@@ -269,6 +271,14 @@ TEST_F(RankerTrainerTest, BadConfigsAreClearErrors) {
   auto missing = TrainRanker(c);
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("samples.bin"), std::string::npos);
+  c = Config("din", "bad");
+  c.l2_emb = std::nan("");  // passed `< 0` and trained every metric to NaN
+  EXPECT_NE(TrainRanker(c).status().message().find("--l2-emb"), std::string::npos);
+  c = Config("base", "diverge");
+  c.lr = 1e30;
+  auto diverged = TrainRanker(c);
+  ASSERT_FALSE(diverged.ok());
+  EXPECT_NE(diverged.status().message().find("diverged"), std::string::npos) << diverged.status().ToString();
 }
 
 }  // namespace
