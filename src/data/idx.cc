@@ -23,7 +23,7 @@ uint32_t ReadBigEndian32(const uint8_t* p) {
 
 }  // namespace
 
-StatusOr<std::vector<uint8_t>> ReadMaybeGzipFile(const std::string& path) {
+StatusOr<std::vector<uint8_t>> ReadMaybeGzipFile(const std::string& path, size_t max_bytes) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return NotFoundError(path + ": no such file");
   if (std::filesystem::is_directory(path, ec)) return InvalidArgumentError(path + ": is a directory, not a file");
@@ -42,6 +42,10 @@ StatusOr<std::vector<uint8_t>> ReadMaybeGzipFile(const std::string& path) {
     }
     if (n == 0) break;
     out.insert(out.end(), chunk.begin(), chunk.begin() + n);
+    if (out.size() > max_bytes) {
+      out.resize(max_bytes + 1);  // the caller only needs to see that there is more
+      return out;
+    }
   }
   int err = 0;
   gzerror(f.get(), &err);
@@ -101,7 +105,19 @@ StatusOr<IdxArray> ParseIdx(const std::vector<uint8_t>& bytes, const std::string
 }
 
 StatusOr<IdxArray> ReadIdxFile(const std::string& path, int expected_rank) {
-  ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, ReadMaybeGzipFile(path));
+  // The header says how many bytes follow: read it first, then at most that much (+1 to detect trailing bytes),
+  // so a small gzip that inflates to gigabytes is refused without holding them in memory.
+  ASSIGN_OR_RETURN(std::vector<uint8_t> head, ReadMaybeGzipFile(path, 4 + 4 * kMaxRank));
+  size_t expected = head.size();
+  if (head.size() >= 4 && head[3] >= 1 && head[3] <= kMaxRank) {
+    const size_t header = 4 + 4 * static_cast<size_t>(head[3]);
+    if (head.size() >= header) {
+      uint64_t count = 1;
+      for (int i = 0; i < head[3] && count <= (uint64_t{1} << 36); ++i) count *= ReadBigEndian32(&head[4 + 4 * i]);
+      if (count <= (uint64_t{1} << 36)) expected = header + static_cast<size_t>(count);
+    }
+  }
+  ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, ReadMaybeGzipFile(path, expected));
   return ParseIdx(bytes, path, expected_rank);
 }
 

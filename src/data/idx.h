@@ -27,7 +27,8 @@ StatusOr<IdxArray> ReadIdxFile(const std::string& path, int expected_rank = 0);
 // Parses an in-memory (already decompressed) IDX buffer; `name` is used in error messages.
 StatusOr<IdxArray> ParseIdx(const std::vector<uint8_t>& bytes, const std::string& name, int expected_rank = 0);
 
-// Reads a file fully, inflating gzip transparently.
-StatusOr<std::vector<uint8_t>> ReadMaybeGzipFile(const std::string& path);
+// Reads a file, inflating gzip transparently: all of it, or only its first max_bytes + 1 bytes when there are
+// more (so a caller that knows the size to expect sees "too long" without inflating a gzip bomb).
+StatusOr<std::vector<uint8_t>> ReadMaybeGzipFile(const std::string& path, size_t max_bytes = SIZE_MAX - 1);
 
 }  // namespace reco::data

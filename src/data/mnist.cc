@@ -43,6 +43,12 @@ StatusOr<ImageDataset> MakeImageDataset(const IdxArray& images, const IdxArray& 
                                         const std::string& labels_name, int64_t limit) {
   if (images.dims.size() != 3) return InvalidArgumentError(images_name + ": images must have rank 3 [N, H, W]");
   if (labels.dims.size() != 1) return InvalidArgumentError(labels_name + ": labels must have rank 1 [N]");
+  // The classifiers (MLP over 784 pixels, CNN) are built for MNIST's 28x28; anything else failed deep inside
+  // LibTorch with a message that named no file.
+  if (images.dims[1] != 28 || images.dims[2] != 28) {
+    return InvalidArgumentError(images_name + ": images are " + std::to_string(images.dims[1]) + "x" +
+                                std::to_string(images.dims[2]) + ", expected 28x28 (MNIST / Fashion-MNIST)");
+  }
   const int64_t n_images = images.dims[0], n_labels = labels.dims[0];
   if (n_images != n_labels) {
     return InvalidArgumentError("image/label count mismatch: " + images_name + " has " + std::to_string(n_images) +

@@ -77,6 +77,22 @@ TEST(IdxTest, TrailingBytesAreRejected) {
   EXPECT_NE(ReadIdxFile(dir.file("long")).status().message().find("trailing"), std::string::npos);
 }
 
+// A small gzip whose payload runs far past what its header promises is refused after header + 1 bytes of the
+// payload have been inflated, not after all of it (a 2.6 MB file once took 4.3 GB of memory before the error).
+TEST(IdxTest, GzipBombIsRefusedWithoutInflatingIt) {
+  TempDir dir;
+  auto bytes = IdxBytes({4}, Labels(4));
+  bytes.resize(bytes.size() + (size_t{64} << 20), 0);  // 64 MB of zeros, ~64 KB gzipped
+  WriteBytes(dir.file("bomb.gz"), bytes, /*gzip=*/true);
+  auto head = ReadMaybeGzipFile(dir.file("bomb.gz"), 100);
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->size(), 101u);  // it stopped reading
+  auto r = ReadIdxFile(dir.file("bomb.gz"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("trailing"), std::string::npos) << r.status().message();
+  EXPECT_TRUE(ReadIdxFile(dir.file("bomb.gz")).status().message().find("bomb.gz") != std::string::npos);
+}
+
 TEST(IdxTest, RankMismatchNamesExpectation) {
   TempDir dir;
   WriteBytes(dir.file("labels"), IdxBytes({4}, Labels(4)));

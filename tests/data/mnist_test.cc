@@ -56,6 +56,15 @@ TEST(MnistTest, LabelOutOfRange) {
   EXPECT_NE(r.status().message().find("label 12"), std::string::npos);
 }
 
+TEST(MnistTest, ImagesThatAreNot28x28NameTheFile) {
+  IdxArray images{{2, 2, 2}, std::vector<uint8_t>(8)};
+  IdxArray labels{{2}, {3, 1}};
+  auto r = MakeImageDataset(images, labels, "train-images-idx3-ubyte", "lbl");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("train-images-idx3-ubyte: images are 2x2, expected 28x28"), std::string::npos)
+      << r.status().message();
+}
+
 TEST(ShuffledBatchesTest, EveryEpochVisitsEachSampleOnceInANewOrder) {
   auto x = torch::arange(10, torch::kFloat32).reshape({10, 1});
   auto y = torch::arange(10, torch::kInt64);
