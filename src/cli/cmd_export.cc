@@ -64,8 +64,10 @@ RunFn SetupExport(CLI::App& sub) {
                "mlp only: take input [batch,1,28,28] and flatten in the graph (default: flat [batch,784])");
   sub.add_option("--vocab-dir", args->vocab_dir,
                  "ranker: directory with user/item/cate_vocab.txt (the sample dir; default: beside the checkpoint)");
+  // At most 18 digits: the version scan (and TF Serving's) reads folder names as int64, and longer names were
+  // skipped, so the next default export would have gone back to version 1.
   sub.add_option("--version", args->version, "ranker: version directory to write (default: 1 + largest existing)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(int64_t{1}, int64_t{999'999'999'999'999'999}));
   sub.add_option("--metrics-json", args->metrics_json, "ranker: metrics JSON of the training run to embed")
       ->check(CLI::ExistingFile);
   sub.add_flag("--no-attention", args->no_attention, "ranker (din): omit the `attention` output");
