@@ -322,7 +322,10 @@ inline void Unary(const EpilogueInstr& in, const float* a, float* d, int w) {
       return;
     case Op::kClip:
 #pragma GCC ivdep
-      for (int i = 0; i < w; ++i) d[i] = a[i] < in.lo ? in.lo : (a[i] > in.hi ? in.hi : a[i]);
+      for (int i = 0; i < w; ++i) {
+        const float v = a[i] < in.lo ? in.lo : a[i];  // then hi: with lo > hi everything becomes hi (ONNX)
+        d[i] = v > in.hi ? in.hi : v;
+      }
       return;
     default: return;
   }

@@ -36,7 +36,8 @@ Status NodeInference::CheckOutputsSet() const {
 }
 
 StatusOr<std::vector<Tensor>> EvaluateNode(const OpKernel& kernel, const std::string& node_name,
-                                           const std::vector<const TensorView*>& inputs, int num_outputs) {
+                                           const std::vector<const TensorView*>& inputs, int num_outputs,
+                                           int64_t* budget_bytes) {
   NodeInference inf(node_name, inputs, inputs, num_outputs);
   RETURN_IF_ERROR(kernel.InferOutputs(inf));
   RETURN_IF_ERROR(inf.CheckOutputsSet());
@@ -45,20 +46,26 @@ StatusOr<std::vector<Tensor>> EvaluateNode(const OpKernel& kernel, const std::st
   constexpr int64_t kMaxEvaluatedBytes = int64_t{1} << 30;
   int64_t total = static_cast<int64_t>(inf.scratch_bytes());
   for (int i = 0; i < num_outputs; ++i) total += inf.out_shape(i).num_elements() * static_cast<int64_t>(DTypeSize(inf.out_dtype(i)));
-  if (total > kMaxEvaluatedBytes) {
+  if (total > kMaxEvaluatedBytes || (budget_bytes != nullptr && total > *budget_bytes)) {
     return ResourceExhaustedError("node '" + node_name + "': evaluating it ahead of time would need " +
-                                  std::to_string(total) + " bytes");
+                                  std::to_string(total) + " bytes" +
+                                  (budget_bytes != nullptr ? " (" + std::to_string(*budget_bytes) + " left of the budget for such values)" : ""));
   }
+  if (budget_bytes != nullptr) *budget_bytes -= total;
   std::vector<Tensor> outs;
   outs.reserve(num_outputs);
   std::vector<TensorView> out_views(num_outputs);
   std::vector<TensorView*> out_ptrs(num_outputs);
   for (int i = 0; i < num_outputs; ++i) {
-    outs.emplace_back(inf.out_dtype(i), inf.out_shape(i));
+    ASSIGN_OR_RETURN(Tensor t, Tensor::TryCreate(inf.out_dtype(i), inf.out_shape(i)));
+    outs.push_back(std::move(t));
     out_views[i] = outs.back().view();
     out_ptrs[i] = &out_views[i];
   }
-  void* scratch = AlignedAlloc(inf.scratch_bytes());
+  void* scratch = TryAlignedAlloc(inf.scratch_bytes());
+  if (inf.scratch_bytes() > 0 && scratch == nullptr) {
+    return ResourceExhaustedError("node '" + node_name + "': cannot allocate its scratch memory");
+  }
   KernelContext ctx(inputs.data(), static_cast<int>(inputs.size()), out_ptrs.data(), num_outputs, scratch,
                     inf.scratch_bytes(), inf.state().get(), 1);
   Status st = kernel.Compute(ctx);

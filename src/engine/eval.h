@@ -49,7 +49,10 @@ class NodeInference final : public InferenceContext {
 };
 
 // Runs InferOutputs + Compute of `kernel` on `inputs` (null = omitted; data may be null for Shape/Size).
+// `budget_bytes` (optional): what the caller still allows its kept results to take in total (the load's folded
+// constants, one plan's plan-time values); the outputs are charged to it, and exceeding it is ResourceExhausted.
 StatusOr<std::vector<Tensor>> EvaluateNode(const OpKernel& kernel, const std::string& node_name,
-                                           const std::vector<const TensorView*>& inputs, int num_outputs);
+                                           const std::vector<const TensorView*>& inputs, int num_outputs,
+                                           int64_t* budget_bytes = nullptr);
 
 }  // namespace reco::engine

@@ -25,7 +25,8 @@ void ApplyActivation(const Activation& act, float* data, int64_t n) {
     case Activation::Kind::kClip:
       for (int64_t i = 0; i < n; ++i) {
         float v = data[i];
-        data[i] = v < act.min ? act.min : (v > act.max ? act.max : v);
+        v = v < act.min ? act.min : v;  // then max: with min > max everything becomes max (ONNX)
+        data[i] = v > act.max ? act.max : v;
       }
       return;
   }

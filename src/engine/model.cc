@@ -5,6 +5,7 @@
 #include <limits>
 #include <set>
 
+#include "core/logging.h"
 #include "engine/eval.h"
 #include "engine/fuse_conv_pool.h"
 #include "engine/fuse_epilogue.h"
@@ -297,7 +298,13 @@ class ModelBuilder {
       }
       if (all_const && (options_.constant_folding || node.inputs.empty())) {
         StatusOr<std::vector<Tensor>> outs =
-            EvaluateNode(*node.kernel, node.name, ins, static_cast<int>(node.outputs.size()));
+            EvaluateNode(*node.kernel, node.name, ins, static_cast<int>(node.outputs.size()), &fold_budget_bytes_);
+        if (outs.status().code() == StatusCode::kResourceExhausted) {
+          // Folded constants live as long as the model: past the budget the node runs per request instead.
+          RECO_LOG_DEBUG("not folding {}: {}", DescribeNode(p, j, node.opset), outs.status().message());
+          m_->nodes.push_back(std::move(node));
+          continue;
+        }
         if (!outs.ok()) return outs.status().WithContext("constant folding " + DescribeNode(p, j, node.opset));
         for (size_t o = 0; o < node.outputs.size(); ++o) {
           if (node.outputs[o] >= 0) m_->values[node.outputs[o]].constant = m_->AddConstant(std::move((*outs)[o]));
@@ -447,6 +454,9 @@ class ModelBuilder {
   std::vector<std::vector<int>> node_inputs_;
   std::vector<int> order_;
   std::vector<const KernelDef*> defs_;  // parallel to m_->nodes
+  // What folded constants may add to the model in total (a 236-byte model once folded a chain of 1 GiB
+  // ConstantOfShape results into memory until the allocator aborted).
+  int64_t fold_budget_bytes_ = int64_t{1} << 30;
 };
 
 }  // namespace

@@ -97,6 +97,7 @@ StatusOr<std::unique_ptr<Plan>> BuildPlan(const Model& model, std::span<const Te
   // The buffer a value's bytes live in: itself, or the root of an alias.
   auto root_of = [&](int v) { return plan->values[v].kind == PlanValue::Kind::kAlias ? plan->values[v].alias_of : v; };
 
+  int64_t plan_time_budget = int64_t{64} << 20;  // bytes of plan-time values this plan may keep
   for (size_t k = 0; k < model.nodes.size(); ++k) {
     const Node& node = model.nodes[k];
     std::vector<const TensorView*> in_metas, in_values;
@@ -116,10 +117,15 @@ StatusOr<std::unique_ptr<Plan>> BuildPlan(const Model& model, std::span<const Te
     }
     const std::string& op = node.proto->op_type();
     const bool shape_only = (op == "Shape" || op == "Size") && node.proto->domain().empty();
+    StatusOr<std::vector<Tensor>> outs = ResourceExhaustedError("");
     if (all_known || shape_only) {
-      StatusOr<std::vector<Tensor>> outs =
-          EvaluateNode(*node.kernel, node.name, in_metas, static_cast<int>(node.outputs.size()));
-      if (!outs.ok()) return outs.status();
+      // Values known while planning are kept in the plan (and plans are cached), so they share a budget; past it
+      // a node whose inputs are all known simply runs as a step like the others.
+      outs = EvaluateNode(*node.kernel, node.name, in_metas, static_cast<int>(node.outputs.size()),
+                          &plan_time_budget);
+      if (!outs.ok() && (outs.status().code() != StatusCode::kResourceExhausted || shape_only)) return outs.status();
+    }
+    if (outs.ok()) {
       for (size_t o = 0; o < node.outputs.size(); ++o) {
         const int v = node.outputs[o];
         if (v < 0) continue;

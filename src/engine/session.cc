@@ -13,6 +13,7 @@
 #include <fstream>
 #include <limits>
 #include <mutex>
+#include <set>
 #include <shared_mutex>
 #include <sstream>
 
@@ -69,6 +70,34 @@ class PlanCache {
 };
 
 namespace {
+
+// Attributes that ONNX shape inference divides by (or loops with) must be positive; see the call site.
+Status CheckDivisorAttributes(const onnx::GraphProto& graph) {
+  static const std::set<std::string, std::less<>> kWindowed = {"Conv", "ConvTranspose", "ConvInteger", "QLinearConv",
+                                                              "MaxPool", "AveragePool", "LpPool", "MaxUnpool",
+                                                              "MaxRoiPool", "Col2Im"};
+  for (const onnx::NodeProto& node : graph.node()) {
+    for (const onnx::AttributeProto& a : node.attribute()) {
+      if (a.type() == onnx::AttributeProto::GRAPH) RETURN_IF_ERROR(CheckDivisorAttributes(a.g()));
+      for (const onnx::GraphProto& g : a.graphs()) RETURN_IF_ERROR(CheckDivisorAttributes(g));
+      const bool windowed = kWindowed.count(node.op_type()) > 0 &&
+                            (a.name() == "strides" || a.name() == "dilations" || a.name() == "kernel_shape");
+      const bool scalar = (a.name() == "group" && kWindowed.count(node.op_type()) > 0) ||
+                          (a.name() == "blocksize" && (node.op_type() == "DepthToSpace" || node.op_type() == "SpaceToDepth"));
+      bool bad = false;
+      if (windowed) {
+        for (int64_t v : a.ints()) bad = bad || v <= 0;
+      }
+      if (scalar) bad = a.i() <= 0;
+      if (bad) {
+        return InvalidArgumentError("node '" + node.name() + "' (" + node.op_type() + "): attribute '" + a.name() +
+                                    "' must be positive");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 uint64_t NextSessionId() {
   static std::atomic<uint64_t> next{1};
   return next.fetch_add(1);
@@ -162,6 +191,9 @@ StatusOr<std::unique_ptr<Session>> Session::LoadFromBytes(std::string_view bytes
       t->clear_raw_data();
     }
     if (!checker_error.empty()) return InvalidArgumentError("onnx checker rejected the model: " + checker_error);
+    // libonnx's shape inference divides by some attributes without checking them: strides = 0 on a Conv is a
+    // SIGFPE inside the library, which no catch can turn into an error. Those attributes are checked first.
+    RETURN_IF_ERROR(CheckDivisorAttributes(proto.graph()));
     try {
       onnx::shape_inference::InferShapes(proto);
     } catch (const std::exception& e) {

@@ -195,6 +195,20 @@ Tensor::Tensor(DType dtype, const Shape& shape) : dtype_(dtype), shape_(shape) {
   if (bytes) std::memset(data_.get(), 0, bytes);
 }
 
+StatusOr<Tensor> Tensor::TryCreate(DType dtype, const Shape& shape) {
+  Tensor t;
+  t.dtype_ = dtype;
+  t.shape_ = shape;
+  const size_t bytes = t.byte_size();
+  t.data_.reset(TryAlignedAlloc(bytes));
+  if (bytes && t.data_ == nullptr) {
+    return ResourceExhaustedError("cannot allocate " + std::to_string(bytes) + " bytes for a tensor of shape " +
+                                  shape.ToString());
+  }
+  if (bytes) std::memset(t.data_.get(), 0, bytes);
+  return t;
+}
+
 Tensor Tensor::CopyOf(const TensorView& view) {
   Tensor t(view.dtype, view.shape);
   if (t.byte_size() && view.data) std::memcpy(t.raw_data(), view.data, t.byte_size());

@@ -132,6 +132,9 @@ class Tensor {
   static Tensor FromVector(const Shape& shape, std::initializer_list<T> values) {
     return FromVector<T>(shape, std::span<const T>(values.begin(), values.size()));
   }
+  // Like the constructor, but ResourceExhausted instead of an abort when the memory is not there (for sizes a
+  // model or request decides).
+  static StatusOr<Tensor> TryCreate(DType dtype, const Shape& shape);
   // Deep copy of a view.
   static Tensor CopyOf(const TensorView& view);
   Tensor Clone() const { return CopyOf(view()); }

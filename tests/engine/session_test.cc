@@ -265,6 +265,47 @@ TEST(SessionTest, HugeClaimedSizesAreStatusesNotAborts) {
   EXPECT_EQ((*out)[0].tensor.num_elements(), 6);
 }
 
+// Found by a review against ONNX Runtime: strides = 0 divided by zero inside libonnx's shape inference (SIGFPE),
+// Clip with min > max did not give max everywhere, and Range over an infinite interval was silently empty.
+TEST(SessionTest, ZeroStridesClipBoundsAndInfiniteRange) {
+  for (const std::string op : {"Conv", "MaxPool"}) {
+    TinyModel m;
+    m.Input("x", DType::kFloat32, {1, 2, 6, 6});
+    std::vector<onnx::AttributeProto> attrs = {testing::AttrInts("strides", {0, 0})};
+    if (op == "Conv") {
+      m.Init<float>("w", {2, 2, 3, 3}, std::vector<float>(36, 1.f)).Node("Conv", {"x", "w"}, {"y"}, attrs, "c");
+    } else {
+      attrs.push_back(testing::AttrInts("kernel_shape", {2, 2}));
+      m.Node("MaxPool", {"x"}, {"y"}, attrs, "c");
+    }
+    m.Output("y", DType::kFloat32, {-1, -1, -1, -1});
+    auto s = Session::LoadFromBytes(m.Bytes());
+    ASSERT_FALSE(s.ok()) << op;
+    EXPECT_NE(s.status().message().find("'strides' must be positive"), std::string::npos) << s.status().ToString();
+  }
+
+  TinyModel clip;
+  clip.Input("x", DType::kFloat32, {5}).Init<float>("lo", {}, {1.f}).Init<float>("hi", {}, {-1.f})
+      .Node("Clip", {"x", "lo", "hi"}, {"y"}).Output("y", DType::kFloat32, {5});
+  auto cs = Session::LoadFromBytes(clip.Bytes());
+  ASSERT_TRUE(cs.ok()) << cs.status().ToString();
+  Tensor x = Tensor::FromVector<float>(Shape{5}, {-3.f, -0.5f, 0.f, 0.5f, 3.f});
+  const NamedView in[] = {{"x", x.view()}};
+  auto y = (*cs)->Run(in);
+  ASSERT_TRUE(y.ok()) << y.status().ToString();
+  for (float v : (*y)[0].tensor.span<float>()) EXPECT_EQ(v, -1.f);  // numpy.clip and ORT: all max
+
+  TinyModel range;
+  range.Input("x", DType::kFloat32, {2, 3}).Init<float>("s", {}, {0.f})
+      .Init<float>("l", {}, {std::numeric_limits<float>::infinity()}).Init<float>("d", {}, {1.f})
+      .Node("Range", {"s", "l", "d"}, {"r"}).Node("Add", {"x", "r"}, {"y"}).Output("y", DType::kFloat32, {-1, -1});
+  SessionOptions no_checker;
+  no_checker.validate_with_onnx_checker = false;
+  auto rs = Session::LoadFromBytes(range.Bytes(), no_checker);
+  ASSERT_FALSE(rs.ok());
+  EXPECT_NE(rs.status().message().find("non-finite or too large"), std::string::npos) << rs.status().ToString();
+}
+
 TEST(SessionTest, ContextOutlivesSessionsAndSwitchesBetweenThem) {
   RunContext ctx;
   Tensor x = Tensor::FromVector<float>(Shape{1, 3}, {1.f, 2.f, 3.f});

@@ -128,7 +128,8 @@ class ClipKernel final : public OpKernel {
       T* out = ctx.output(0).data_as<T>();
       for (int64_t i = 0, n = x.num_elements(); i < n; ++i) {
         T v = in[i];
-        out[i] = v < lo ? lo : (v > hi ? hi : v);
+        v = v < lo ? lo : v;  // then the upper bound: when min > max everything becomes max (ONNX, numpy)
+        out[i] = v > hi ? hi : v;
       }
     });
     return Status::Ok();

@@ -103,9 +103,16 @@ class RangeKernel final : public OpKernel {
       const double start = static_cast<double>(*s->data_as<T>()), limit = static_cast<double>(*l->data_as<T>()),
                    delta = static_cast<double>(*d->data_as<T>());
       if (delta == 0) return;
-      count = std::max<int64_t>(0, static_cast<int64_t>(std::ceil((limit - start) / delta)));
+      const double n = std::ceil((limit - start) / delta);
+      // Casting inf, NaN or anything past int64 is undefined (x86 gives INT64_MIN: a silent empty range).
+      if (!std::isfinite(n) || n > 9.0e18) {
+        count = -2;
+        return;
+      }
+      count = std::max<int64_t>(0, static_cast<int64_t>(n));
     });
     if (!ok) return Error("unsupported dtype");
+    if (count == -2) return Error("start/limit/delta give a non-finite or too large element count");
     if (count < 0) return Error("delta is zero");
     ctx.set_output(0, s->dtype, Shape{count});
     return Status::Ok();
