@@ -150,6 +150,12 @@ TEST(ReduceCases, EveryAxisPatternMatchesANaiveReference) {
   }
 }
 
+TEST(ReduceCases, DuplicateAxesAreAnErrorAsInOnnxRuntime) {
+  auto y = RunOne("ReduceMax", 13, {AttrInts("axes", {1, 1})}, {{"X", Shape{2, 2}, {1, 2, 3, 4}}});
+  ASSERT_FALSE(y.ok());
+  EXPECT_NE(y.status().message().find("listed twice"), std::string::npos) << y.status().ToString();
+}
+
 TEST(ReduceCases, ArgMaxSelectLastIndex) {
   const std::vector<float> x = {5, 1, 5, 2, 7, 7};
   auto first = RunOne("ArgMax", 13, {AttrInt("axis", 1), AttrInt("keepdims", 0)}, {{"X", Shape{2, 3}, x}}, nullptr, DType::kInt64);

@@ -23,6 +23,7 @@ Status ResolveAxes(std::span<const int64_t> axes, int rank, bool* mask) {
   for (int64_t a : axes) {
     const int64_t r = a < 0 ? a + rank : a;
     if (r < 0 || r >= rank) return InvalidArgumentError("axis " + std::to_string(a) + " out of range for rank " + std::to_string(rank));
+    if (mask[r]) return InvalidArgumentError("axis " + std::to_string(a) + " is listed twice");
     mask[r] = true;
   }
   return Status::Ok();

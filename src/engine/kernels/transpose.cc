@@ -81,8 +81,7 @@ class TransposeKernel final : public OpKernel {
     if (static_cast<int>(perm_.size()) != r) return false;
     std::vector<bool> seen(r, false);
     for (int64_t p : perm_) {
-      if (p < 0) p += r;
-      if (p < 0 || p >= r || seen[p]) return false;
+      if (p < 0 || p >= r || seen[p]) return false;  // a permutation of 0..r-1: no negative entries (as ORT)
       seen[p] = true;
       perm->push_back(p);
     }
