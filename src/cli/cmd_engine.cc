@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -124,6 +125,8 @@ StatusOr<std::string> ReadText(const std::string& path) {
   if (path == "-") {
     ss << std::cin.rdbuf();
   } else {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) return InvalidArgumentError(path + ": is a directory, not a JSON file");
     std::ifstream in(path, std::ios::binary);
     if (!in) return NotFoundError(path + ": cannot open");
     ss << in.rdbuf();
@@ -215,6 +218,7 @@ RunFn SetupBench(CLI::App& sub) {
       if (item.empty() || *end != '\0' || b < 1) return InvalidArgumentError("--batch: bad batch size '" + item + "'");
       batches.push_back(b);
     }
+    if (batches.empty()) return InvalidArgumentError("--batch: no batch sizes given");
     std::map<std::string, int64_t> named_dims;
     for (const std::string& d : a->dims) {
       const size_t eq = d.find('=');

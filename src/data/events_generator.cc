@@ -197,8 +197,9 @@ Status GenerateEvents(const EventGeneratorOptions& o, const CsvChunkFn& sink, Ev
   }
   if (o.categories > o.items) return InvalidArgumentError("gen-events: need at least as many items as categories");
   if (o.items > (int64_t{1} << 31) - 2 || o.users > (int64_t{1} << 53)) return InvalidArgumentError("gen-events: too many ids");
-  if (!(o.mean_events_per_day > 0) || !(o.item_zipf >= 0) || !(o.drift_per_day >= 0 && o.drift_per_day <= 1)) {
-    return InvalidArgumentError("gen-events: mean_events_per_day > 0, item_zipf >= 0, drift_per_day in [0, 1]");
+  if (!(o.mean_events_per_day > 0 && o.mean_events_per_day <= 1e5) || !(o.item_zipf >= 0) ||
+      !(o.drift_per_day >= 0 && o.drift_per_day <= 1)) {
+    return InvalidArgumentError("gen-events: --events-per-day in (0, 100000], item_zipf >= 0, drift_per_day in [0, 1]");
   }
   EventGeneratorStats local;
   EventGeneratorStats& st = stats ? *stats : local;

@@ -145,6 +145,10 @@ Session::Session(std::unique_ptr<Model> model, const SessionOptions& options)
 Session::~Session() = default;
 
 StatusOr<std::unique_ptr<Session>> Session::Load(const std::string& path, const SessionOptions& options) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return InvalidArgumentError("'" + path + "' is a directory, not a model file (a version folder holds model.onnx)");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return NotFoundError("cannot open model file '" + path + "'");
   std::stringstream buf;
