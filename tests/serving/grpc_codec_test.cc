@@ -113,6 +113,24 @@ void ExpectInvalid(const tensorflow::TensorProto& p, const std::string& fragment
   EXPECT_NE(s.message().find(fragment), std::string::npos) << s.message();
 }
 
+// Broadcasts count what they expand to, string bytes included, against one budget per request (a 4 KB request
+// of one 4000-byte string broadcast to a million elements once took 4 GB).
+TEST(TensorCodec, BroadcastsAreChargedToTheRequestsBudget) {
+  auto strings = Proto(tensorflow::DT_STRING, {1000000});
+  strings.add_string_val(std::string(4000, 'x'));
+  ExpectInvalid(strings, "broadcasting one value");
+
+  auto big = Proto(tensorflow::DT_FLOAT, {40 << 20});  // 160 MB each: one fits the 256 MB budget, two do not
+  big.add_float_val(0.5f);
+  size_t budget = kMaxBroadcastBytes;
+  Tensor a, b;
+  ASSERT_TRUE(DecodeTensorProto(big, "a", &a, &budget).ok());
+  EXPECT_EQ(a.num_elements(), 40 << 20);
+  Status second = DecodeTensorProto(big, "b", &b, &budget);
+  EXPECT_EQ(second.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(b.bytes.capacity(), 0u) << "sized before the check";
+}
+
 TEST(TensorCodec, RejectsBadTensors) {
   auto wrong_count = Proto(tensorflow::DT_FLOAT, {2, 2});
   wrong_count.add_float_val(1), wrong_count.add_float_val(2), wrong_count.add_float_val(3);

@@ -33,7 +33,10 @@ Status ModelServiceImpl::DoGetModelStatus(const tensorflow::serving::GetModelSta
                                                 tensorflow::serving::GetModelStatusResponse* response) {
   const auto start = std::chrono::steady_clock::now();
   Status status = DoGetModelStatus(*request, response);
-  metrics_->RecordRequest(request->model_spec().name(), 0, "grpc_status", status.code(),
+  // A name that resolved to nothing is not a label (one time series per made-up name otherwise).
+  const std::string_view model =
+      status.code() == StatusCode::kNotFound ? std::string_view() : std::string_view(request->model_spec().name());
+  metrics_->RecordRequest(model, 0, "grpc_status", status.code(),
                           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return ToGrpcStatus(status);
 }

@@ -29,6 +29,13 @@ VersionSelector SelectorFromSpec(const tensorflow::serving::ModelSpec& spec) {
   return selector;
 }
 
+// The model label for metrics: empty for a name that resolved to nothing, which would otherwise add a time series
+// for every name a client makes up.
+template <typename Request>
+std::string_view MetricsModelLabel(const Request& request, const Status& status) {
+  return status.code() == StatusCode::kNotFound ? std::string_view() : std::string_view(request.model_spec().name());
+}
+
 Status PredictionServiceImpl::DoPredict(const tensorflow::serving::PredictRequest& request,
                                         tensorflow::serving::PredictResponse* response, int64_t* version) const {
   const tensorflow::serving::ModelSpec& spec = request.model_spec();
@@ -44,11 +51,33 @@ Status PredictionServiceImpl::DoPredict(const tensorflow::serving::PredictReques
   req.model_name = spec.name();
   req.version = {};
   req.signature_name = spec.signature_name();
+  // Buffers one unusually large request grew are not kept by this thread afterwards (as PredictRequest::Clear
+  // does for REST).
+  struct TrimOnExit {
+    ~TrimOnExit() {
+      for (NamedTensor& t : req.inputs) {
+        if (t.tensor.bytes.capacity() > (size_t{4} << 20)) std::vector<std::byte>().swap(t.tensor.bytes);
+        if (t.tensor.strings.capacity() > (size_t{1} << 16)) std::vector<std::string>().swap(t.tensor.strings);
+      }
+    }
+  } trim_on_exit;
+  // Names first: nothing is decoded (or allocated) for a request the model would reject anyway.
+  for (const auto& [name, proto] : request.inputs()) {
+    bool known = false;
+    for (const TensorInfo& info : handle->inputs()) known = known || info.name == name;
+    if (!known) {
+      std::string expected;
+      for (const TensorInfo& info : handle->inputs()) expected += (expected.empty() ? "" : ", ") + info.name;
+      return InvalidArgumentError(fmt::format("input '{}' is not an input of the model (expected: {})", name,
+                                              expected));
+    }
+  }
   req.inputs.resize(request.inputs_size());
+  size_t broadcast_budget = kMaxBroadcastBytes;  // for the whole request
   size_t i = 0;
   for (const auto& [name, proto] : request.inputs()) {
     req.inputs[i].name = name;
-    RETURN_IF_ERROR(DecodeTensorProto(proto, name, &req.inputs[i].tensor));
+    RETURN_IF_ERROR(DecodeTensorProto(proto, name, &req.inputs[i].tensor, &broadcast_budget));
     ++i;
   }
   // Proto map order is unspecified (it may differ between two requests with the same names); a fixed order lets
@@ -72,7 +101,8 @@ Status PredictionServiceImpl::DoPredict(const tensorflow::serving::PredictReques
   const auto start = std::chrono::steady_clock::now();
   int64_t version = 0;
   Status status = DoPredict(*request, response, &version);
-  metrics_->RecordRequest(request->model_spec().name(), version, "grpc_predict", status.code(), SecondsSince(start));
+  metrics_->RecordRequest(MetricsModelLabel(*request, status), version, "grpc_predict", status.code(),
+                          SecondsSince(start));
   return ToGrpcStatus(status);
 }
 
@@ -106,7 +136,8 @@ Status PredictionServiceImpl::DoGetModelMetadata(const tensorflow::serving::GetM
   const auto start = std::chrono::steady_clock::now();
   int64_t version = 0;
   Status status = DoGetModelMetadata(*request, response, &version);
-  metrics_->RecordRequest(request->model_spec().name(), version, "grpc_metadata", status.code(), SecondsSince(start));
+  metrics_->RecordRequest(MetricsModelLabel(*request, status), version, "grpc_metadata", status.code(),
+                          SecondsSince(start));
   return ToGrpcStatus(status);
 }
 

@@ -69,7 +69,37 @@ std::string TfDataTypeName(int tf_dtype) {
   return fmt::format("DataType({})", tf_dtype);
 }
 
-Status DecodeTensorProto(const tensorflow::TensorProto& proto, std::string_view name, Tensor* out) {
+// How many *_val entries `proto` carries for `dtype`.
+int64_t ValueCount(const tensorflow::TensorProto& proto, DataType dtype) {
+  switch (dtype) {
+    case DataType::kFloat: return proto.float_val_size();
+    case DataType::kDouble: return proto.double_val_size();
+    case DataType::kInt32: case DataType::kInt8: case DataType::kUint8: return proto.int_val_size();
+    case DataType::kInt64: return proto.int64_val_size();
+    case DataType::kBool: return proto.bool_val_size();
+    case DataType::kHalf: return proto.half_val_size();
+    case DataType::kString: return proto.string_val_size();
+    case DataType::kInvalid: break;
+  }
+  return 0;
+}
+
+const char* ValueFieldName(DataType dtype) {
+  switch (dtype) {
+    case DataType::kFloat: return "float_val";
+    case DataType::kDouble: return "double_val";
+    case DataType::kInt32: case DataType::kInt8: case DataType::kUint8: return "int_val";
+    case DataType::kInt64: return "int64_val";
+    case DataType::kBool: return "bool_val";
+    case DataType::kHalf: return "half_val";
+    case DataType::kString: return "string_val";
+    case DataType::kInvalid: break;
+  }
+  return "values";
+}
+
+Status DecodeTensorProto(const tensorflow::TensorProto& proto, std::string_view name, Tensor* out,
+                         size_t* broadcast_budget) {
   const DataType dtype = FromTfDataType(proto.dtype());
   if (dtype == DataType::kInvalid) {
     return InvalidArgumentError(fmt::format("tensor '{}': dtype {} is not supported (use DT_FLOAT, DT_DOUBLE, "
@@ -90,15 +120,35 @@ Status DecodeTensorProto(const tensorflow::TensorProto& proto, std::string_view 
       return InvalidArgumentError(fmt::format("tensor '{}': dimension {} is {}; request shapes must be known "
                                               "(>= 0)", name, dims.size(), dim.size()));
     }
-    if (__builtin_mul_overflow(count, dim.size(), &count) ||
-        static_cast<uint64_t>(count) > kMaxBroadcastBytes / elem_size) {
-      return InvalidArgumentError(fmt::format("tensor '{}': shape is too large (more than {} bytes)", name,
-                                              kMaxBroadcastBytes));
+    if (__builtin_mul_overflow(count, dim.size(), &count) || count > (int64_t{1} << 40)) {
+      return InvalidArgumentError(fmt::format("tensor '{}': shape is too large", name));
     }
     dims.push_back(dim.size());
   }
   out->dtype = dtype;
   out->shape = dims;
+  // Sizes are checked before the tensor is sized: either the request holds every value (tensor_content of the
+  // exact size, or one *_val per element), or one value is broadcast, which is charged to the request's budget.
+  if (proto.tensor_content().empty()) {
+    const int64_t values = ValueCount(proto, dtype);
+    if (values != count && !(values == 1 && count > 0)) {
+      return InvalidArgumentError(fmt::format(
+          "tensor '{}' ({}, shape {}): {} has {} values but the shape has {} elements; send {} values, one value "
+          "to broadcast, or tensor_content", name, DataTypeName(dtype), ShapeString(dims), ValueFieldName(dtype),
+          values, count, count));
+    }
+    if (values == 1 && count > 1) {
+      const size_t per_element = elem_size + (dtype == DataType::kString ? proto.string_val(0).size() : 0);
+      size_t local_budget = kMaxBroadcastBytes;
+      size_t* budget = broadcast_budget != nullptr ? broadcast_budget : &local_budget;
+      if (static_cast<uint64_t>(count) > *budget / per_element) {
+        return InvalidArgumentError(fmt::format(
+            "tensor '{}': broadcasting one value to shape {} would take more than the {} bytes a request may "
+            "expand to", name, ShapeString(dims), kMaxBroadcastBytes));
+      }
+      *budget -= static_cast<size_t>(count) * per_element;
+    }
+  }
 
   if (!proto.tensor_content().empty()) {
     if (dtype == DataType::kString) {

@@ -19,8 +19,9 @@
 
 namespace reco::serving::grpc_api {
 
-// A broadcast (one value for many elements) may not expand beyond this many bytes: a 10-byte request must not
-// make the server allocate gigabytes.
+// Broadcasts (one value for many elements) may not expand beyond this many bytes in total per request (string
+// lengths included): a 10-byte request must not make the server allocate gigabytes. Values that are all in the
+// request need no cap: gRPC's message size limit already bounds them.
 inline constexpr size_t kMaxBroadcastBytes = size_t{256} << 20;
 
 // kInvalid for TF DataTypes reco does not serve (e.g. DT_COMPLEX64).
@@ -29,8 +30,11 @@ tensorflow::DataType ToTfDataType(DataType dtype);
 // "DT_COMPLEX64" for messages (the number if the enum has no name).
 std::string TfDataTypeName(int tf_dtype);
 
-// Decodes `proto` into `out` (buffers reused). `name` is only used in error messages.
-Status DecodeTensorProto(const tensorflow::TensorProto& proto, std::string_view name, Tensor* out);
+// Decodes `proto` into `out` (buffers reused). `name` is only used in error messages. A broadcast is charged to
+// `broadcast_budget` (bytes left for the whole request; nullptr: kMaxBroadcastBytes for this tensor alone), and
+// every size is checked before anything is allocated.
+Status DecodeTensorProto(const tensorflow::TensorProto& proto, std::string_view name, Tensor* out,
+                         size_t* broadcast_budget = nullptr);
 
 struct EncodeOptions {
   bool use_tensor_content = false;
