@@ -140,6 +140,44 @@ TEST(Batching, MergesConcurrentRequestsAndSplitsResults) {
   EXPECT_EQ(inner.sizes(), (std::vector<int64_t>{6}));
 }
 
+// Fails a run whose input holds a negative value (like an out-of-range embedding id in one request's rows).
+class RejectsNegativeServable : public RowSumServable {
+ public:
+  Status Run(std::span<const NamedTensor> inputs, std::span<const std::string> output_names,
+             std::vector<NamedTensor>* outputs) const override {
+    const Tensor& x = inputs[0].tensor;
+    for (int64_t i = 0; i < x.num_elements(); ++i) {
+      if (x.data<float>()[i] < 0) return OutOfRangeError("negative value at position " + std::to_string(i));
+    }
+    return RowSumServable::Run(inputs, output_names, outputs);
+  }
+};
+
+// A request whose data fails the merged run fails alone: the others in its batch are run again on their own.
+TEST(Batching, OneBadRequestDoesNotFailTheOthersInItsBatch) {
+  RecordingRunner inner;
+  BatchingServableRunner runner(Opts(/*max_batch=*/6, /*timeout_us=*/30'000'000), &inner, &test_metrics);
+  ServableHandle h("m", 1, std::make_shared<RejectsNegativeServable>());
+  auto run = [&](std::vector<NamedTensor> in) {
+    std::vector<NamedTensor> out;
+    Status s = runner.Run(h, in, kOutputs, &out);
+    return std::make_pair(s, s.ok() ? Values(out) : std::vector<float>{});
+  };
+  auto a = std::async(std::launch::async, [&] { return run(Rows({{1, 2}})); });
+  auto b = std::async(std::launch::async, [&] { return run(Rows({{10, 20}, {30, -40}})); });
+  auto c = std::async(std::launch::async, [&] { return run(Rows({{100, 0}, {200, 0}, {300, 1}})); });
+  const auto ra = a.get(), rb = b.get(), rc = c.get();
+  EXPECT_TRUE(ra.first.ok()) << ra.first.ToString();
+  EXPECT_EQ(ra.second, (std::vector<float>{3}));
+  EXPECT_EQ(rb.first.code(), StatusCode::kOutOfRange);
+  EXPECT_TRUE(rc.first.ok()) << rc.first.ToString();
+  EXPECT_EQ(rc.second, (std::vector<float>{100, 200, 301}));
+  const std::vector<int64_t> sizes = inner.sizes();
+  ASSERT_FALSE(sizes.empty());
+  EXPECT_EQ(sizes.front(), 6);  // merged first, then one by one
+  EXPECT_EQ(sizes.size(), 4u);
+}
+
 TEST(Batching, TimeoutRunsPartialBatch) {
   RecordingRunner inner;
   BatchingServableRunner runner(Opts(/*max_batch=*/64, /*timeout_us=*/2000), &inner, &test_metrics);

@@ -130,6 +130,12 @@ void BatchingServableRunner::ProcessBatch(Batch& batch, Scratch& scratch) const 
   for (const Task* t : batch.tasks) scratch.parts.push_back(t->inputs);
   ConcatInputs(scratch.parts, padded, &scratch.inputs);
   Status status = inner_->Run(servable, scratch.inputs, batch.tasks.front()->output_names, &scratch.outputs);
+  if (!status.ok() && batch.tasks.size() > 1) {
+    // One request's data (an out-of-range embedding id, say) fails the merged run: each request runs on its own
+    // so only that one fails, and nobody else sees its error (which may quote its data).
+    for (Task* t : batch.tasks) Finish(t, inner_->Run(servable, t->inputs, t->output_names, t->outputs));
+    return;
+  }
   int64_t row = 0;
   for (Task* t : batch.tasks) {
     Status task_status = status;
