@@ -47,6 +47,14 @@ int ModelServer::grpc_port() const {
 #endif
 }
 
+// At startup a model without an available version yet is not fatal (as in TF Serving, whose source keeps looking):
+// it is served once a version appears. Other config errors are.
+static Status WarnIfNotServingYet(Status status) {
+  if (status.code() != StatusCode::kFailedPrecondition) return status;
+  RECO_LOG_WARN("{}", status.message());
+  return Status::Ok();
+}
+
 Status ModelServer::Start(const ModelServerOptions& options) {
   Impl& s = *impl_;
   if (options.model_config_file.empty() == options.model_base_path.empty()) {
@@ -80,12 +88,12 @@ Status ModelServer::Start(const ModelServerOptions& options) {
       }});
 #endif
   if (!options.model_config_file.empty()) {
-    RETURN_IF_ERROR(s.core->LoadConfigFile(options.model_config_file));
+    RETURN_IF_ERROR(WarnIfNotServingYet(s.core->LoadConfigFile(options.model_config_file)));
   } else {
     if (!IsValidModelName(options.model_name)) {
       return InvalidArgumentError(fmt::format("--model_name '{}' must be [A-Za-z0-9_.-]", options.model_name));
     }
-    RETURN_IF_ERROR(s.core->ReloadConfig(SingleModelConfig(options.model_name, options.model_base_path)));
+    RETURN_IF_ERROR(WarnIfNotServingYet(s.core->ReloadConfig(SingleModelConfig(options.model_name, options.model_base_path))));
   }
   s.core->StartPolling(options.file_system_poll_wait_seconds, options.model_config_file_poll_wait_seconds);
 

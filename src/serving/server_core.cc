@@ -1,5 +1,7 @@
 #include "serving/server_core.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <set>
@@ -35,10 +37,36 @@ Status ServerCore::ReloadConfigLocked(const ModelServerConfig& config) {
     std::lock_guard lock(config_mu_);
     config_ = config;
   }
+  std::set<std::string> before;
+  for (const std::string& name : manager_.ListModels()) before.insert(name);
   PollFileSystemLocked();  // load new models before dropping old ones
   for (const std::string& name : manager_.ListModels()) {
     if (!names.count(name)) manager_.RemoveModel(name);
   }
+  // As TF Serving, the reload reports what did not come up: a newly added model with no available version, and
+  // a version label that points at a version that is not available. The config stays installed (a model still
+  // being copied loads on a later poll), but the caller learns that it is not serving yet.
+  std::string problems;
+  for (const ModelConfig& model : config.model_config_list().config()) {
+    if (!before.count(model.name()) && !manager_.GetHandle(model.name(), {}).ok()) {
+      auto versions = manager_.GetStatus(model.name(), std::nullopt);
+      std::string why = "no version found under " + model.base_path();
+      if (versions.ok() && !versions->empty() && !versions->front().error.ok()) {
+        why = versions->front().error.message();
+      }
+      problems += fmt::format("{}model '{}' has no available version ({})", problems.empty() ? "" : "; ",
+                              model.name(), why);
+    }
+    for (const auto& [label, version] : model.version_labels()) {
+      VersionSelector selector;
+      selector.version = version;
+      if (!manager_.GetHandle(model.name(), selector).ok()) {
+        problems += fmt::format("{}label '{}' of model '{}' points at version {}, which is not available",
+                                problems.empty() ? "" : "; ", label, model.name(), version);
+      }
+    }
+  }
+  if (!problems.empty()) return FailedPreconditionError("config installed, but " + problems);
   return Status::Ok();
 }
 
@@ -47,10 +75,12 @@ Status ServerCore::LoadConfigFile(const std::string& path) {
   ASSIGN_OR_RETURN(std::string text, fs_->ReadFile(path));
   ASSIGN_OR_RETURN(ModelServerConfig config, ParseModelServerConfig(text, path));
   Status status = ReloadConfigLocked(config);
-  if (!status.ok()) return status.WithContext(path);
+  // FailedPrecondition: the config is installed but something in it is not serving yet; the file is still the
+  // one to poll.
+  if (!status.ok() && status.code() != StatusCode::kFailedPrecondition) return status.WithContext(path);
   config_path_ = path;
   config_text_ = std::move(text);
-  return Status::Ok();
+  return status.ok() ? status : status.WithContext(path);
 }
 
 void ServerCore::PollConfigFile() {

@@ -92,7 +92,10 @@ TEST_F(ManagerTest, NeverDropsToZeroVersions) {
 // "Could not find any versions of model", "Servable not found for request: Latest(m)").
 TEST_F(ManagerTest, ModelWithoutVersionsIsNotFound) {
   fs_.WriteFile("/models/m/README", "versions go in numbered folders");
-  ASSERT_TRUE(core_.ReloadConfig(SingleModelConfig("m", "/models/m")).ok());
+  // The reload says the new model is not serving (TF Serving's reload reports it too), and installs the config.
+  const Status reload = core_.ReloadConfig(SingleModelConfig("m", "/models/m"));
+  EXPECT_EQ(reload.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(reload.message().find("model 'm' has no available version"), std::string::npos) << reload.ToString();
   auto status = core_.manager().GetStatus("m", std::nullopt);
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.status().code(), StatusCode::kNotFound);
@@ -126,6 +129,19 @@ TEST_F(ManagerTest, FailedLoadsAreRetriedUpToTheLimit) {
   EXPECT_EQ(attempts[3], 3);
   EXPECT_EQ(ServingVersion(), 2);
   EXPECT_FALSE(StatusOf(3).error.ok());
+}
+
+// A reload whose version label points at a version that is not available says so (TF Serving refuses it too).
+TEST_F(ManagerTest, ReloadReportsLabelsOfUnavailableVersions) {
+  AddVersion(6);
+  auto config = ParseModelServerConfig(R"(model_config_list { config { name: "m" base_path: "/models/m"
+      model_platform: "onnx" version_labels { key: "stable" value: 42 } } })");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  const Status reload = core_.ReloadConfig(*config);
+  EXPECT_EQ(reload.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(reload.message().find("label 'stable' of model 'm' points at version 42"), std::string::npos)
+      << reload.ToString();
+  EXPECT_EQ(ServingVersion(), 6);  // the model itself serves
 }
 
 TEST_F(ManagerTest, PoliciesAndLabels) {

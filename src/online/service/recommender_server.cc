@@ -86,7 +86,8 @@ Status RecommenderServer::Start(const RecommenderServerOptions& o) {
     // A folder without a loadable version is not fatal: the service answers in retrieval order and /readyz says
     // why until a version appears (the poller keeps looking).
     Status config = s.core->ReloadConfig(serving::SingleModelConfig(kRankerModelName, o.model_dir));
-    if (!config.ok()) return config.WithContext("--model-dir");
+    // FailedPrecondition: installed, but no version is available yet (handled just below).
+    if (!config.ok() && config.code() != StatusCode::kFailedPrecondition) return config.WithContext("--model-dir");
     if (Status ready = s.core->manager().GetHandle(kRankerModelName, {}).status(); !ready.ok()) {
       RECO_LOG_WARN("no ranker model version loaded from {} yet ({}); serving in retrieval order", o.model_dir,
                     ready.message());

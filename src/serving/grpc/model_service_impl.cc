@@ -45,7 +45,10 @@ Status ModelServiceImpl::DoGetModelStatus(const tensorflow::serving::GetModelSta
                                                            const tensorflow::serving::ReloadConfigRequest* request,
                                                            tensorflow::serving::ReloadConfigResponse* response) {
   const auto start = std::chrono::steady_clock::now();
-  Status status = core_->ReloadConfig(request->config());
+  // As TF Serving: a request with no config at all ("Taking no action for empty config") is an OK no-op.
+  Status status = request->config().config_case() == tensorflow::serving::ModelServerConfig::CONFIG_NOT_SET
+                      ? Status::Ok()
+                      : core_->ReloadConfig(request->config());
   ToStatusProto(status, response->mutable_status());
   metrics_->RecordRequest("", 0, "grpc_reload", status.code(),
                           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
