@@ -244,7 +244,7 @@ TEST(Batching, PadsToAllowedBatchSize) {
   EXPECT_EQ(inner.sizes(), (std::vector<int64_t>{4}));
 }
 
-TEST(Batching, QueueFullIsResourceExhausted) {
+TEST(Batching, QueueFullIsUnavailableAsInTfServing) {
   RecordingRunner inner;
   inner.Hold();
   BatchingOptions o = Opts(/*max_batch=*/1, /*timeout_us=*/0);
@@ -273,7 +273,7 @@ TEST(Batching, QueueFullIsResourceExhausted) {
       break;
     }
   }
-  EXPECT_EQ(codes[0], StatusCode::kResourceExhausted);
+  EXPECT_EQ(codes[0], StatusCode::kUnavailable);
   inner.Release();
   EXPECT_EQ(first.get(), StatusCode::kOk);
   codes.push_back(second.valid() ? second.get() : third.get());

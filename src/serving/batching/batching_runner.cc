@@ -47,7 +47,9 @@ Status BatchingServableRunner::Run(const ServableHandle& servable, std::span<con
   if (queue.batches.empty() || queue.batches.back().rows + *rows > options_.max_batch_size) {
     if (static_cast<int64_t>(queue.batches.size()) >= options_.max_enqueued_batches) {
       if (queue.batches.empty()) queues_.erase(key);
-      return ResourceExhaustedError("dynamic batching: the queue of model '" + servable.model() + "' version " +
+      // UNAVAILABLE, as TF Serving's batch scheduler answers ("The batch scheduling queue ... is full"): clients
+      // written against it retry on that code.
+      return UnavailableError("dynamic batching: the queue of model '" + servable.model() + "' version " +
                                     std::to_string(servable.version()) + " is full (" +
                                     std::to_string(options_.max_enqueued_batches) +
                                     " batches waiting); retry later");

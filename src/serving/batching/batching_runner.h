@@ -5,8 +5,8 @@
 // max_batch_size rows. A batch runs when it is full, when a later request no longer fits in it, or when its
 // oldest request has waited batch_timeout_micros, on one of num_batch_threads threads; outputs are split back
 // so every caller gets exactly its rows. Incompatible requests are never merged. Per compatible-request queue at
-// most max_enqueued_batches batches wait; beyond that Run() returns ResourceExhausted at once (REST 429, gRPC
-// RESOURCE_EXHAUSTED). Requests that cannot be batched (scalar inputs, inputs disagreeing on dim 0, more rows
+// most max_enqueued_batches batches wait; beyond that Run() returns Unavailable at once (REST 503, gRPC
+// UNAVAILABLE, as TF Serving's batch scheduler). Requests that cannot be batched (scalar inputs, inputs disagreeing on dim 0, more rows
 // than max_batch_size) run directly on the caller's thread. Run() blocks until its request has run.
 // Destruction fails still-queued requests with Unavailable and joins the batch threads.
 // Thread-safety: Run() may be called concurrently from any number of threads.
