@@ -100,6 +100,11 @@ StatusOr<ClassifierTrainReport> TrainClassifier(const ClassifierTrainConfig& con
     report.curves_svg = config.curves_svg.empty() ? Stem(config.out) + ".curves.svg" : config.curves_svg;
     double train_seconds = 0;
     int64_t train_samples = 0;
+    // The epoch count comes from the checkpoint file: a corrupt or hostile value must not overflow the loop.
+    if (info.epoch < 0 || info.epoch > 1'000'000 || config.epochs > 1'000'000) {
+      return InvalidArgumentError(config.resume + ": checkpoint records epoch " + std::to_string(info.epoch) +
+                                  ", outside [0, 1000000]");
+    }
     const int first_epoch = static_cast<int>(info.epoch) + 1;
     const int last_epoch = static_cast<int>(info.epoch) + config.epochs;
     for (int epoch = first_epoch; epoch <= last_epoch; ++epoch) {
