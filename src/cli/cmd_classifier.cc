@@ -22,7 +22,7 @@ RunFn SetupTrain(CLI::App& sub) {
   sub.add_option("--batch-size", cfg->batch_size, "mini-batch size")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
       ->capture_default_str();
-  sub.add_option("--lr", cfg->lr, "Adam learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  sub.add_option("--lr", cfg->lr, "Adam learning rate")->check(kPositive)->capture_default_str();
   sub.add_option("--threads", cfg->threads, "LibTorch threads (0 = measured best: 1 on this machine for both models)")
       ->check(CLI::Range(0, 1024))
       ->capture_default_str();
@@ -33,9 +33,9 @@ RunFn SetupTrain(CLI::App& sub) {
   sub.add_option("--curves-csv", cfg->curves_csv, "per-epoch curves CSV (default: <out>.curves.csv)");
   sub.add_option("--curves-svg", cfg->curves_svg, "per-epoch curves plot (default: <out>.curves.svg)");
   sub.add_option("--limit", cfg->train_limit, "use only the first N training samples (0 = all)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
   sub.add_option("--test-limit", cfg->test_limit, "use only the first N test samples (0 = all)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
   sub.add_option("--metrics-json", *metrics_json, "write final metrics as JSON to this file ('-' = stdout)");
   sub.add_flag("--no-progress{false}", cfg->progress, "no progress bar");
   return [cfg, metrics_json]() -> Status {
@@ -66,7 +66,7 @@ RunFn SetupEvaluate(CLI::App& sub) {
   auto a = std::make_shared<Args>();
   sub.add_option("--checkpoint", a->checkpoint, "checkpoint written by train-classifier")->required();
   sub.add_option("--data", a->data, kDataHelp)->capture_default_str();
-  sub.add_option("--limit", a->limit, "evaluate only the first N test samples (0 = all)")->check(CLI::NonNegativeNumber);
+  sub.add_option("--limit", a->limit, "evaluate only the first N test samples (0 = all)")->check(kNonNegative);
   sub.add_option("--threads", a->threads, "LibTorch threads (0 = default for the model)")->check(CLI::Range(0, 1024));
   sub.add_option("--metrics-json", a->metrics_json, "write metrics as JSON to this file ('-' = stdout)");
   return [a]() -> Status {

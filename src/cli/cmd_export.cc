@@ -58,7 +58,7 @@ RunFn SetupExport(CLI::App& sub) {
       ->check(CLI::Range(onnx_export::kMinOpset, 17))
       ->capture_default_str();
   sub.add_option("--model-version", args->options.model_version, "classifier: ModelProto.model_version to stamp")
-      ->check(CLI::NonNegativeNumber)
+      ->check(kNonNegative)
       ->capture_default_str();
   sub.add_flag("--image-input", args->options.image_input,
                "mlp only: take input [batch,1,28,28] and flatten in the graph (default: flat [batch,784])");

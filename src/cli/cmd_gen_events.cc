@@ -21,17 +21,17 @@ struct GenEventsArgs {
 RunFn SetupGenEvents(CLI::App& sub) {
   auto args = std::make_shared<GenEventsArgs>();
   auto& o = args->options;
-  sub.add_option("--users", o.users, "number of users (ids 1..N)")->check(CLI::PositiveNumber)->capture_default_str();
-  sub.add_option("--items", o.items, "number of items (ids 1..M)")->check(CLI::PositiveNumber)->capture_default_str();
+  sub.add_option("--users", o.users, "number of users (ids 1..N)")->check(kPositive)->capture_default_str();
+  sub.add_option("--items", o.items, "number of items (ids 1..M)")->check(kPositive)->capture_default_str();
   sub.add_option("--categories", o.categories, "number of categories (ids 1..C, C <= M)")
-      ->check(CLI::PositiveNumber)
+      ->check(kPositive)
       ->capture_default_str();
   sub.add_option("--days", o.days, "days of activity from 2017-11-25 (Beijing)")->check(CLI::Range(1, 3650))->capture_default_str();
   sub.add_option("--seed", o.seed, "random seed (output is a pure function of the options)")->capture_default_str();
   sub.add_option("--events-per-day", o.mean_events_per_day, "mean events of an active user on an active day")
-      ->check(CLI::PositiveNumber)
+      ->check(kPositive)
       ->capture_default_str();
-  sub.add_option("--item-zipf", o.item_zipf, "Zipf exponent of item popularity")->check(CLI::NonNegativeNumber)->capture_default_str();
+  sub.add_option("--item-zipf", o.item_zipf, "Zipf exponent of item popularity")->check(kNonNegative)->capture_default_str();
   sub.add_option("--drift", o.drift_per_day, "probability per day that one interest of a user changes")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();

@@ -84,7 +84,7 @@ RunFn SetupTrain(CLI::App& sub) {
   sub.add_option("--epochs", c.epochs, "maximum epochs")->check(CLI::Range(1, 100000))->capture_default_str();
   sub.add_option("--batch-size", c.batch_size, "samples per step (each gives 1 + negatives examples)")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))->capture_default_str();
-  sub.add_option("--lr", c.lr, "Adam learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  sub.add_option("--lr", c.lr, "Adam learning rate")->check(kPositive)->capture_default_str();
   sub.add_option("--emb-dim", c.emb_dim, "item/category embedding width")->check(CLI::Range(1, 1024))
       ->capture_default_str();
   sub.add_option("--max-history", a->samples.max_history, "L: behaviours kept per history (older ones dropped)")
@@ -110,9 +110,9 @@ RunFn SetupTrain(CLI::App& sub) {
   sub.add_option("--optimizer", c.optimizer, "lazy-adam (SparseAdam on embedding rows) | adam (all dense)")
       ->check(CLI::IsMember({"lazy-adam", "adam"}))->capture_default_str();
   sub.add_option("--l2-emb", c.l2_emb, "mini-batch-aware L2 on embedding rows (lazy-adam)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
   sub.add_option("--limit", c.train_limit, "train on at most N samples per epoch (0 = all)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
   sub.add_flag("--taobao-window", a->taobao_window, "drop rows outside the public dataset's 9-day window");
   sub.add_flag("--rebuild-samples", a->rebuild, "rebuild samples even if they look up to date");
   sub.add_option("--metrics-json", a->metrics_json, "write final metrics as JSON to this file ('-' = stdout)");

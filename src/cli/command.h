@@ -8,6 +8,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <string>
 #include <vector>
@@ -31,6 +33,25 @@ std::vector<CommandSpec>& CommandRegistry();
 struct CommandRegistrar {
   explicit CommandRegistrar(CommandSpec spec) { CommandRegistry().push_back(std::move(spec)); }
 };
+
+// CLI11's PositiveNumber / NonNegativeNumber print their range as "0.000000 to 1797693134862315708145..." and let
+// NaN through; these say what is wanted in words and reject anything that is not a finite number.
+inline CLI::Validator NumberAbove(double floor, bool inclusive, std::string name) {
+  return CLI::Validator(
+      [floor, inclusive](std::string& text) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(text.c_str(), &end);
+        const bool number = !text.empty() && end != nullptr && *end == '\0' && std::isfinite(v);
+        if (!number || (inclusive ? v < floor : v <= floor)) {
+          return "must be a number " + std::string(inclusive ? ">= " : "> ") + (floor == 0 ? "0" : std::to_string(floor)) +
+                 ", got '" + text + "'";
+        }
+        return std::string();
+      },
+      std::move(name));
+}
+inline const CLI::Validator kPositive = NumberAbove(0, /*inclusive=*/false, "POSITIVE");
+inline const CLI::Validator kNonNegative = NumberAbove(0, /*inclusive=*/true, "NONNEGATIVE");
 
 }  // namespace reco::cli
 
