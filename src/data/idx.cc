@@ -58,7 +58,16 @@ StatusOr<std::vector<uint8_t>> ReadMaybeGzipFile(const std::string& path, size_t
   return out;
 }
 
-StatusOr<IdxArray> ParseIdx(const std::vector<uint8_t>& bytes, const std::string& name, int expected_rank) {
+namespace {
+
+// The header of an IDX file: its dims, its size in bytes and the payload bytes it promises.
+struct IdxHeader {
+  std::vector<int64_t> dims;
+  size_t header_bytes = 0;
+  uint64_t payload_bytes = 1;
+};
+
+StatusOr<IdxHeader> ParseIdxHeader(const std::vector<uint8_t>& bytes, const std::string& name, int expected_rank) {
   if (bytes.size() < 4) {
     return DataLossError(name + ": truncated IDX header (" + std::to_string(bytes.size()) + " bytes)");
   }
@@ -81,17 +90,27 @@ StatusOr<IdxArray> ParseIdx(const std::vector<uint8_t>& bytes, const std::string
     return InvalidArgumentError(name + ": IDX rank is " + std::to_string(rank) + ", expected " +
                                 std::to_string(expected_rank) + (expected_rank == 1 ? " (labels)" : " (images)"));
   }
-  const size_t header = 4 + 4 * static_cast<size_t>(rank);
-  if (bytes.size() < header) return DataLossError(name + ": truncated IDX header (dimensions missing)");
-  IdxArray out;
-  uint64_t count = 1;
+  IdxHeader h;
+  h.header_bytes = 4 + 4 * static_cast<size_t>(rank);
+  if (bytes.size() < h.header_bytes) return DataLossError(name + ": truncated IDX header (dimensions missing)");
   for (int i = 0; i < rank; ++i) {
     const uint32_t d = ReadBigEndian32(&bytes[4 + 4 * i]);
     if (d == 0) return InvalidArgumentError(name + ": dimension " + std::to_string(i) + " is zero");
-    out.dims.push_back(d);
-    count *= d;
-    if (count > (uint64_t{1} << 36)) return InvalidArgumentError(name + ": implausibly large IDX dimensions");
+    h.dims.push_back(d);
+    h.payload_bytes *= d;
+    if (h.payload_bytes > (uint64_t{1} << 36)) return InvalidArgumentError(name + ": implausibly large IDX dimensions");
   }
+  return h;
+}
+
+}  // namespace
+
+StatusOr<IdxArray> ParseIdx(const std::vector<uint8_t>& bytes, const std::string& name, int expected_rank) {
+  ASSIGN_OR_RETURN(IdxHeader h, ParseIdxHeader(bytes, name, expected_rank));
+  const size_t header = h.header_bytes;
+  const uint64_t count = h.payload_bytes;
+  IdxArray out;
+  out.dims = std::move(h.dims);
   const uint64_t payload = bytes.size() - header;
   if (payload < count) {
     return DataLossError(name + ": truncated IDX payload: header promises " + std::to_string(count) +
@@ -108,16 +127,9 @@ StatusOr<IdxArray> ReadIdxFile(const std::string& path, int expected_rank) {
   // The header says how many bytes follow: read it first, then at most that much (+1 to detect trailing bytes),
   // so a small gzip that inflates to gigabytes is refused without holding them in memory.
   ASSIGN_OR_RETURN(std::vector<uint8_t> head, ReadMaybeGzipFile(path, 4 + 4 * kMaxRank));
-  size_t expected = head.size();
-  if (head.size() >= 4 && head[3] >= 1 && head[3] <= kMaxRank) {
-    const size_t header = 4 + 4 * static_cast<size_t>(head[3]);
-    if (head.size() >= header) {
-      uint64_t count = 1;
-      for (int i = 0; i < head[3] && count <= (uint64_t{1} << 36); ++i) count *= ReadBigEndian32(&head[4 + 4 * i]);
-      if (count <= (uint64_t{1} << 36)) expected = header + static_cast<size_t>(count);
-    }
-  }
-  ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, ReadMaybeGzipFile(path, expected));
+  ASSIGN_OR_RETURN(IdxHeader h, ParseIdxHeader(head, path, expected_rank));
+  ASSIGN_OR_RETURN(std::vector<uint8_t> bytes,
+                   ReadMaybeGzipFile(path, h.header_bytes + static_cast<size_t>(h.payload_bytes)));
   return ParseIdx(bytes, path, expected_rank);
 }
 

@@ -41,17 +41,16 @@ StatusOr<std::vector<Tensor>> EvaluateNode(const OpKernel& kernel, const std::st
   NodeInference inf(node_name, inputs, inputs, num_outputs);
   RETURN_IF_ERROR(kernel.InferOutputs(inf));
   RETURN_IF_ERROR(inf.CheckOutputsSet());
-  // Evaluated at load or plan time (constant folding, shape arithmetic): the results are kept in the model, so a
-  // node that would materialise a huge constant from tiny inputs is refused instead.
-  constexpr int64_t kMaxEvaluatedBytes = int64_t{1} << 30;
+  // Evaluated at load or plan time (constant folding, shape arithmetic): the results are kept, so they are charged
+  // to the caller's budget, and a node that would materialise a huge constant from tiny inputs is refused.
   int64_t total = static_cast<int64_t>(inf.scratch_bytes());
   for (int i = 0; i < num_outputs; ++i) total += inf.out_shape(i).num_elements() * static_cast<int64_t>(DTypeSize(inf.out_dtype(i)));
-  if (total > kMaxEvaluatedBytes || (budget_bytes != nullptr && total > *budget_bytes)) {
+  if (total > *budget_bytes) {
     return ResourceExhaustedError("node '" + node_name + "': evaluating it ahead of time would need " +
-                                  std::to_string(total) + " bytes" +
-                                  (budget_bytes != nullptr ? " (" + std::to_string(*budget_bytes) + " left of the budget for such values)" : ""));
+                                  std::to_string(total) + " bytes, " + std::to_string(*budget_bytes) +
+                                  " are left of the budget for such values");
   }
-  if (budget_bytes != nullptr) *budget_bytes -= total;
+  *budget_bytes -= total;
   std::vector<Tensor> outs;
   outs.reserve(num_outputs);
   std::vector<TensorView> out_views(num_outputs);

@@ -49,10 +49,10 @@ class NodeInference final : public InferenceContext {
 };
 
 // Runs InferOutputs + Compute of `kernel` on `inputs` (null = omitted; data may be null for Shape/Size).
-// `budget_bytes` (optional): what the caller still allows its kept results to take in total (the load's folded
-// constants, one plan's plan-time values); the outputs are charged to it, and exceeding it is ResourceExhausted.
+// `budget_bytes`: what the caller still allows its kept results to take in total (the load's folded constants,
+// one plan's plan-time values); the outputs and scratch are charged to it, and exceeding it is ResourceExhausted.
 StatusOr<std::vector<Tensor>> EvaluateNode(const OpKernel& kernel, const std::string& node_name,
                                            const std::vector<const TensorView*>& inputs, int num_outputs,
-                                           int64_t* budget_bytes = nullptr);
+                                           int64_t* budget_bytes);
 
 }  // namespace reco::engine

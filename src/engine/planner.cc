@@ -1,6 +1,7 @@
 #include "engine/planner.h"
 
 #include <algorithm>
+#include <optional>
 #include <limits>
 #include <numeric>
 
@@ -117,19 +118,23 @@ StatusOr<std::unique_ptr<Plan>> BuildPlan(const Model& model, std::span<const Te
     }
     const std::string& op = node.proto->op_type();
     const bool shape_only = (op == "Shape" || op == "Size") && node.proto->domain().empty();
-    StatusOr<std::vector<Tensor>> outs = ResourceExhaustedError("");
+    std::optional<std::vector<Tensor>> evaluated;
     if (all_known || shape_only) {
       // Values known while planning are kept in the plan (and plans are cached), so they share a budget; past it
       // a node whose inputs are all known simply runs as a step like the others.
-      outs = EvaluateNode(*node.kernel, node.name, in_metas, static_cast<int>(node.outputs.size()),
-                          &plan_time_budget);
-      if (!outs.ok() && (outs.status().code() != StatusCode::kResourceExhausted || shape_only)) return outs.status();
+      StatusOr<std::vector<Tensor>> outs =
+          EvaluateNode(*node.kernel, node.name, in_metas, static_cast<int>(node.outputs.size()), &plan_time_budget);
+      if (outs.ok()) {
+        evaluated = std::move(outs).value();
+      } else if (outs.status().code() != StatusCode::kResourceExhausted || shape_only) {
+        return outs.status();
+      }
     }
-    if (outs.ok()) {
+    if (evaluated) {
       for (size_t o = 0; o < node.outputs.size(); ++o) {
         const int v = node.outputs[o];
         if (v < 0) continue;
-        plan->plan_constants.push_back(std::move((*outs)[o]));
+        plan->plan_constants.push_back(std::move((*evaluated)[o]));
         const Tensor& t = plan->plan_constants.back();
         PlanValue& pv = plan->values[v];
         pv.kind = PlanValue::Kind::kConstant;

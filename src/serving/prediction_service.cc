@@ -38,14 +38,16 @@ void PredictRequest::Clear() {
   version = {};
   signature_name.clear();
   for (NamedTensor& t : inputs) {
-    // Keep warm buffers for the next request, but not an occasional huge one: one connection's spare tensors
-    // would otherwise pin its peak size for as long as the connection lives.
-    if (t.tensor.bytes.capacity() > kMaxSpareBytes) std::vector<std::byte>().swap(t.tensor.bytes);
-    if (t.tensor.strings.capacity() > kMaxSpareStrings) std::vector<std::string>().swap(t.tensor.strings);
+    ReleaseLargeBuffers(&t.tensor);
     spare_.push_back(std::move(t));
   }
   inputs.clear();
   output_filter.clear();
+}
+
+void PredictRequest::ReleaseLargeBuffers(Tensor* t) {
+  if (t->bytes.capacity() > kMaxSpareBytes) std::vector<std::byte>().swap(t->bytes);
+  if (t->strings.capacity() > kMaxSpareStrings) std::vector<std::string>().swap(t->strings);
 }
 
 NamedTensor* PredictRequest::AddInput(std::string_view name) {
@@ -80,16 +82,21 @@ Status PredictionService::CheckSignatureName(const std::string& name) {
       kDefaultSignature));
 }
 
+StatusOr<const TensorInfo*> PredictionService::FindInput(const Servable& servable, std::string_view name) {
+  const TensorInfo* info = FindInfo(servable.inputs(), name);
+  if (!info) {
+    return InvalidArgumentError(
+        fmt::format("input '{}' is not an input of the model (expected: {})", name, Names(servable.inputs())));
+  }
+  return info;
+}
+
 Status PredictionService::Validate(const Servable& servable, const PredictRequest& request) const {
   RETURN_IF_ERROR(CheckSignatureName(request.signature_name));
   const std::vector<TensorInfo>& expected = servable.inputs();
   for (size_t i = 0; i < request.inputs.size(); ++i) {
     const NamedTensor& input = request.inputs[i];
-    const TensorInfo* info = FindInfo(expected, input.name);
-    if (!info) {
-      return InvalidArgumentError(
-          fmt::format("input '{}' is not an input of the model (expected: {})", input.name, Names(expected)));
-    }
+    ASSIGN_OR_RETURN(const TensorInfo* info, FindInput(servable, input.name));
     for (size_t j = 0; j < i; ++j) {
       if (request.inputs[j].name == input.name) {
         return InvalidArgumentError(fmt::format("input '{}' is given more than once", input.name));

@@ -36,6 +36,9 @@ struct PredictRequest {
   void Clear();
   // Appends an input named `name`, reusing a tensor of an earlier request if one is spare.
   NamedTensor* AddInput(std::string_view name);
+  // Frees the buffers of `t` when an occasional huge request grew them: warm buffers are kept for the next request,
+  // but a reused request object must not pin its peak size for as long as its connection or thread lives.
+  static void ReleaseLargeBuffers(Tensor* t);
 
  private:
   static constexpr size_t kMaxSpareBytes = 4 << 20;
@@ -76,6 +79,8 @@ class PredictionService {
 
   // InvalidArgument unless `name` is "" or "serving_default" (the one signature an ONNX model has).
   static Status CheckSignatureName(const std::string& name);
+  // The model's declaration of input `name`, or InvalidArgument naming the inputs it has.
+  static StatusOr<const TensorInfo*> FindInput(const Servable& servable, std::string_view name);
 
   const ServableManager& manager() const { return *manager_; }
 

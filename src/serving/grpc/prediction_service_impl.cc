@@ -55,23 +55,11 @@ Status PredictionServiceImpl::DoPredict(const tensorflow::serving::PredictReques
   // does for REST).
   struct TrimOnExit {
     ~TrimOnExit() {
-      for (NamedTensor& t : req.inputs) {
-        if (t.tensor.bytes.capacity() > (size_t{4} << 20)) std::vector<std::byte>().swap(t.tensor.bytes);
-        if (t.tensor.strings.capacity() > (size_t{1} << 16)) std::vector<std::string>().swap(t.tensor.strings);
-      }
+      for (NamedTensor& t : req.inputs) PredictRequest::ReleaseLargeBuffers(&t.tensor);
     }
   } trim_on_exit;
   // Names first: nothing is decoded (or allocated) for a request the model would reject anyway.
-  for (const auto& [name, proto] : request.inputs()) {
-    bool known = false;
-    for (const TensorInfo& info : handle->inputs()) known = known || info.name == name;
-    if (!known) {
-      std::string expected;
-      for (const TensorInfo& info : handle->inputs()) expected += (expected.empty() ? "" : ", ") + info.name;
-      return InvalidArgumentError(fmt::format("input '{}' is not an input of the model (expected: {})", name,
-                                              expected));
-    }
-  }
+  for (const auto& [name, proto] : request.inputs()) RETURN_IF_ERROR(PredictionService::FindInput(*handle, name).status());
   req.inputs.resize(request.inputs_size());
   size_t broadcast_budget = kMaxBroadcastBytes;  // for the whole request
   size_t i = 0;

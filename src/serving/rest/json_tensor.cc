@@ -94,6 +94,14 @@ Status FillLeaf(const JsonValue& v, DataType dtype, std::string_view what, Tenso
   return UnimplementedError(fmt::format("input '{}': dtype {} is not supported over REST", what, DataTypeName(dtype)));
 }
 
+// `v` is not the list of shape[depth] that a rectangular tensor of `shape` has at `depth`.
+Status RaggedListError(const JsonValue& v, std::span<const int64_t> shape, size_t depth, std::string_view what) {
+  return InvalidArgumentError(fmt::format(
+      "input '{}': ragged list: expected a list of {} at depth {} (shape {}) but found {}{}", what, shape[depth], depth,
+      ShapeString(shape), v.IsArray() ? "a list of " : std::string(Kind(v)),
+      v.IsArray() ? std::to_string(v.Size()) : std::string()));
+}
+
 Status FillRecursive(const JsonValue& v, std::span<const int64_t> shape, size_t depth, std::string_view what,
                      Tensor* out, int64_t* index) {
   if (depth == shape.size()) {
@@ -105,12 +113,7 @@ Status FillRecursive(const JsonValue& v, std::span<const int64_t> shape, size_t 
     ++*index;
     return Status::Ok();
   }
-  if (!v.IsArray() || static_cast<int64_t>(v.Size()) != shape[depth]) {
-    return InvalidArgumentError(fmt::format(
-        "input '{}': ragged list: expected a list of {} at depth {} (shape {}) but found {}{}", what, shape[depth], depth,
-        ShapeString(shape), v.IsArray() ? "a list of " : std::string(Kind(v)),
-        v.IsArray() ? std::to_string(v.Size()) : std::string()));
-  }
+  if (!v.IsArray() || static_cast<int64_t>(v.Size()) != shape[depth]) return RaggedListError(v, shape, depth, what);
   for (const JsonValue& item : v.GetArray()) RETURN_IF_ERROR(FillRecursive(item, shape, depth + 1, what, out, index));
   return Status::Ok();
 }
@@ -242,12 +245,7 @@ Status JsonCheckRectangular(const JsonValue& v, std::span<const int64_t> shape, 
     }
     return Status::Ok();
   }
-  if (!v.IsArray() || static_cast<int64_t>(v.Size()) != shape[depth]) {
-    return InvalidArgumentError(fmt::format(
-        "input '{}': ragged list: expected a list of {} at depth {} (shape {}) but found {}{}", what, shape[depth], depth,
-        ShapeString(shape), v.IsArray() ? "a list of " : std::string(Kind(v)),
-        v.IsArray() ? std::to_string(v.Size()) : std::string()));
-  }
+  if (!v.IsArray() || static_cast<int64_t>(v.Size()) != shape[depth]) return RaggedListError(v, shape, depth, what);
   if (depth + 1 == shape.size()) {  // a list of leaves: only nested lists would be wrong, FillRecursive says where
     return Status::Ok();
   }

@@ -71,10 +71,8 @@ Status DecodeRow(const JsonValue& instances, const Servable& servable, PredictRe
     input->tensor.Reset(info.dtype, shape);
     int64_t per_instance = 1;
     for (int64_t d : inner) per_instance *= d;
-    for (rapidjson::SizeType k = 0; k < n; ++k) {
-      const JsonValue* value = value_of(k);
-      if (!value) return InvalidArgumentError(fmt::format("instance {} is missing input '{}'", k, info.name));
-      Status status = JsonFill(*value, inner, what, &input->tensor, k * per_instance);
+    for (rapidjson::SizeType k = 0; k < n; ++k) {  // every value_of(k) exists: checked above
+      Status status = JsonFill(*value_of(k), inner, what, &input->tensor, k * per_instance);
       if (!status.ok()) return status.WithContext(fmt::format("instance {}", k));
     }
   }
@@ -94,16 +92,7 @@ Status DecodeColumnar(const JsonValue& inputs, const Servable& servable, Predict
   if (inputs.MemberCount() == 0) return InvalidArgumentError("'inputs' is an empty object");
   for (const auto& member : inputs.GetObject()) {
     std::string_view name(member.name.GetString(), member.name.GetStringLength());
-    const TensorInfo* info = nullptr;
-    for (const TensorInfo& candidate : infos) {
-      if (candidate.name == name) info = &candidate;
-    }
-    if (!info) {
-      std::string expected;
-      for (const TensorInfo& i : infos) expected += (expected.empty() ? "" : ", ") + i.name;
-      return InvalidArgumentError(fmt::format("input '{}' is not an input of the model (expected: {})", name,
-                                              expected));
-    }
+    ASSIGN_OR_RETURN(const TensorInfo* info, PredictionService::FindInput(servable, name));
     NamedTensor* input = AddInput(request, name);
     RETURN_IF_ERROR(JsonToTensor(member.value, info->dtype, name, &input->tensor));
   }
